@@ -1,0 +1,1 @@
+"""ConsignDesk: customer service for consignment marketplaces."""

@@ -1,0 +1,1 @@
+"""Adapters at the edge: storage, bus, HTTP, channels, platform."""

@@ -1,0 +1,1 @@
+"""Event buses: in-process (memory://) and, later, NATS JetStream."""

@@ -1,0 +1,1 @@
+"""SQLAlchemy storage for SQLite and PostgreSQL."""

@@ -1,0 +1,25 @@
+"""Maps the plain domain classes onto tables; imperative mapping keeps the domain free of ORM."""
+
+from sqlalchemy.orm import registry
+
+from consigndesk.adapters.db import tables
+from consigndesk.domain.people import Agent, Customer, Group
+from consigndesk.domain.tickets import Message, Ticket
+
+mapper_registry = registry(metadata=tables.metadata)
+_started = False
+
+
+def start_mappers() -> None:
+    """Idempotent: the composition root calls it once per process."""
+    global _started
+    if _started:
+        return
+    mapper_registry.map_imperatively(Customer, tables.customers)
+    mapper_registry.map_imperatively(Group, tables.groups)
+    mapper_registry.map_imperatively(Agent, tables.agents)
+    mapper_registry.map_imperatively(
+        Ticket, tables.tickets, version_id_col=tables.tickets.c.version
+    )
+    mapper_registry.map_imperatively(Message, tables.messages)
+    _started = True

@@ -1,0 +1,111 @@
+"""The outbox relay: hands committed events to the bus, at least once, oldest first."""
+
+from __future__ import annotations
+
+import threading
+
+import structlog
+from sqlalchemy import select, update
+
+from consigndesk.adapters.db import tables
+from consigndesk.adapters.db.engine import Database
+from consigndesk.domain.events import utcnow
+from consigndesk.services.bus import Envelope, EventBus
+
+log = structlog.get_logger(__name__)
+
+MAX_ATTEMPTS = 10
+
+
+class OutboxRelay:
+    def __init__(self, database: Database, bus: EventBus, batch: int = 200) -> None:
+        self._db = database
+        self._bus = bus
+        self._batch = batch
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._drain_lock = threading.Lock()
+
+    def drain(self) -> int:
+        """Deliver everything pending now; returns how many events were delivered."""
+        delivered = 0
+        with self._drain_lock:
+            while True:
+                rows = self._pending()
+                if not rows:
+                    return delivered
+                progressed = False
+                for row in rows:
+                    if self._deliver(row):
+                        delivered += 1
+                        progressed = True
+                if not progressed:
+                    return delivered
+
+    def _pending(self) -> list[dict[str, object]]:
+        with self._db.read_sessions() as session:
+            rows = session.execute(
+                select(tables.outbox)
+                .where(
+                    tables.outbox.c.published_at.is_(None),
+                    tables.outbox.c.attempts < MAX_ATTEMPTS,
+                )
+                .order_by(tables.outbox.c.seq)
+                .limit(self._batch)
+            ).mappings()
+            return [dict(r) for r in rows]
+
+    def _deliver(self, row: dict[str, object]) -> bool:
+        envelope = Envelope(
+            event_id=str(row["event_id"]),
+            name=str(row["name"]),
+            payload=dict(row["payload"]),  # type: ignore[call-overload]
+            occurred_at=row["occurred_at"],  # type: ignore[arg-type]
+        )
+        try:
+            self._bus.publish(envelope)
+        except Exception as exc:  # a handler failed: keep the row, retry later
+            log.warning("outbox.delivery_failed", event_id=envelope.event_id, error=str(exc))
+            with self._db.write_sessions.begin() as session:
+                session.execute(
+                    update(tables.outbox)
+                    .where(tables.outbox.c.seq == row["seq"])
+                    .values(attempts=tables.outbox.c.attempts + 1, last_error=str(exc)[:2000])
+                )
+            return False
+        with self._db.write_sessions.begin() as session:
+            session.execute(
+                update(tables.outbox)
+                .where(tables.outbox.c.seq == row["seq"])
+                .values(published_at=utcnow(), attempts=tables.outbox.c.attempts + 1)
+            )
+        return True
+
+    # -- background running ----------------------------------------------------------------
+    def notify(self) -> None:
+        """Called after a commit that wrote events: wake the background thread."""
+        self._wake.set()
+
+    def start(self, interval: float = 1.0) -> None:
+        if self._thread is not None:
+            return
+
+        def run() -> None:
+            while not self._stop.is_set():
+                self._wake.wait(interval)
+                self._wake.clear()
+                try:
+                    self.drain()
+                except Exception:  # keep relaying after a database hiccup
+                    log.exception("outbox.relay_error")
+
+        self._thread = threading.Thread(target=run, name="outbox-relay", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None

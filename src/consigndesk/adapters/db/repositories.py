@@ -1,0 +1,277 @@
+"""Repositories: how the services load and store aggregates and read-model rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from consigndesk.adapters.db import tables
+from consigndesk.domain.events import utcnow
+from consigndesk.domain.orders import CLOSED_ORDER_STATUSES, PlatformEvent
+from consigndesk.domain.people import Agent, Customer, Group
+from consigndesk.domain.tickets import Message, Ticket
+
+
+class TicketRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.seen: set[Ticket] = set()
+
+    def add(self, ticket: Ticket) -> Ticket:
+        """Store a new ticket; flushing gives it the id its reference and events need."""
+        self.session.add(ticket)
+        self.session.flush()
+        self.seen.add(ticket)
+        return ticket
+
+    def get(self, ticket_id: int) -> Ticket | None:
+        ticket = self.session.get(Ticket, ticket_id)
+        if ticket is not None:
+            self.seen.add(ticket)
+        return ticket
+
+    def add_message(self, message: Message) -> Message:
+        self.session.add(message)
+        self.session.flush()
+        return message
+
+    def message_by_external_id(self, external_id: str) -> Message | None:
+        return self.session.scalars(
+            select(Message).where(tables.messages.c.external_id == external_id).limit(1)
+        ).first()
+
+    def count_recent_for_customer(self, customer_id: int, since: datetime) -> int:
+        rows = self.session.execute(
+            select(tables.tickets.c.id).where(
+                tables.tickets.c.customer_id == customer_id,
+                tables.tickets.c.created_at >= since,
+            )
+        ).all()
+        return len(rows)
+
+
+class CustomerRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def by_external_id(self, external_id: str) -> Customer | None:
+        return self.session.scalars(
+            select(Customer).where(tables.customers.c.external_id == external_id)
+        ).first()
+
+    def get(self, customer_id: int) -> Customer | None:
+        return self.session.get(Customer, customer_id)
+
+    def add(self, customer: Customer) -> Customer:
+        self.session.add(customer)
+        self.session.flush()
+        return customer
+
+
+class AgentRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, agent_id: int) -> Agent | None:
+        return self.session.get(Agent, agent_id)
+
+    def by_email(self, email: str) -> Agent | None:
+        return self.session.scalars(
+            select(Agent).where(tables.agents.c.email == email.strip().lower())
+        ).first()
+
+    def list(self) -> list[Agent]:
+        return list(self.session.scalars(select(Agent).order_by(tables.agents.c.id)))
+
+    def add(self, agent: Agent) -> Agent:
+        self.session.add(agent)
+        self.session.flush()
+        return agent
+
+
+class GroupRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, key: str) -> Group | None:
+        return self.session.get(Group, key)
+
+    def list(self) -> list[Group]:
+        return list(self.session.scalars(select(Group).order_by(tables.groups.c.key)))
+
+    def add(self, group: Group) -> Group:
+        self.session.add(group)
+        return group
+
+
+class OrderRepository:
+    """Platform events as received, and the order views folded from them."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def has_event(self, event_id: str) -> bool:
+        found = self.session.execute(
+            select(tables.platform_events.c.id).where(tables.platform_events.c.id == event_id)
+        ).first()
+        return found is not None
+
+    def add_event(self, event: PlatformEvent) -> None:
+        self.session.execute(
+            tables.platform_events.insert().values(
+                id=event.id,
+                order_ref=event.order_ref,
+                type=event.type,
+                occurred_at=event.occurred_at,
+                data=event.data,
+                received_at=utcnow(),
+            )
+        )
+
+    def events_for(self, order_ref: str) -> list[PlatformEvent]:
+        rows = self.session.execute(
+            select(tables.platform_events).where(tables.platform_events.c.order_ref == order_ref)
+        ).mappings()
+        return [
+            PlatformEvent(id=r["id"], type=r["type"], occurred_at=r["occurred_at"], data=r["data"])
+            for r in rows
+        ]
+
+    def save_view(self, view: dict[str, Any], updated_at: datetime) -> None:
+        values = {
+            "status": view["status"],
+            "buyer_ref": view["buyer_ref"],
+            "seller_ref": view["seller_ref"],
+            "amount": view["amount"],
+            "currency": view["currency"],
+            "created_at": datetime.fromisoformat(view["created_at"])
+            if view["created_at"]
+            else None,
+            "updated_at": updated_at,
+            "view": view,
+        }
+        changed = self.session.execute(
+            update(tables.orders)
+            .where(tables.orders.c.order_ref == view["order_ref"])
+            .values(values)
+        )
+        if changed.rowcount == 0:  # type: ignore[attr-defined]
+            self.session.execute(
+                tables.orders.insert().values(order_ref=view["order_ref"], **values)
+            )
+
+    def get_view(self, order_ref: str) -> dict[str, Any] | None:
+        row = self.session.execute(
+            select(tables.orders.c.view).where(tables.orders.c.order_ref == order_ref)
+        ).first()
+        return row[0] if row else None
+
+    def latest_open_for(self, external_id: str) -> str | None:
+        """The customer's most recent order that is still in progress, as buyer or seller."""
+        row = self.session.execute(
+            select(tables.orders.c.order_ref)
+            .where(
+                or_(
+                    tables.orders.c.buyer_ref == external_id,
+                    tables.orders.c.seller_ref == external_id,
+                ),
+                tables.orders.c.status.not_in(CLOSED_ORDER_STATUSES),
+            )
+            .order_by(tables.orders.c.created_at.desc(), tables.orders.c.updated_at.desc())
+            .limit(1)
+        ).first()
+        return row[0] if row else None
+
+
+class IdempotencyRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, scope: str, key: str) -> tuple[str, int] | None:
+        row = self.session.execute(
+            select(
+                tables.idempotency_keys.c.request_hash, tables.idempotency_keys.c.ticket_id
+            ).where(
+                and_(
+                    tables.idempotency_keys.c.scope == scope,
+                    tables.idempotency_keys.c.key == key,
+                )
+            )
+        ).first()
+        return (row[0], row[1]) if row else None
+
+    def add(self, scope: str, key: str, request_hash: str, ticket_id: int) -> None:
+        self.session.execute(
+            tables.idempotency_keys.insert().values(
+                scope=scope,
+                key=key,
+                request_hash=request_hash,
+                ticket_id=ticket_id,
+                created_at=utcnow(),
+            )
+        )
+
+
+class ProcessedEventRepository:
+    """Which event handlers already ran for which event (handlers are idempotent by event id)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def already(self, handler: str, event_id: str) -> bool:
+        row = self.session.execute(
+            select(tables.processed_events.c.event_id).where(
+                tables.processed_events.c.handler == handler,
+                tables.processed_events.c.event_id == event_id,
+            )
+        ).first()
+        return row is not None
+
+    def mark(self, handler: str, event_id: str) -> None:
+        self.session.execute(
+            tables.processed_events.insert().values(
+                handler=handler, event_id=event_id, processed_at=utcnow()
+            )
+        )
+
+
+class ApiKeyRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, *, prefix: str, secret_hash: str, name: str, scope: str) -> int:
+        result = self.session.execute(
+            tables.api_keys.insert().values(
+                prefix=prefix,
+                secret_hash=secret_hash,
+                name=name,
+                scope=scope,
+                created_at=utcnow(),
+            )
+        )
+        return int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
+
+    def by_prefix(self, prefix: str) -> dict[str, Any] | None:
+        row = (
+            self.session.execute(select(tables.api_keys).where(tables.api_keys.c.prefix == prefix))
+            .mappings()
+            .first()
+        )
+        return dict(row) if row else None
+
+    def list(self) -> list[dict[str, Any]]:
+        rows = self.session.execute(
+            select(tables.api_keys).order_by(tables.api_keys.c.id)
+        ).mappings()
+        return [dict(r) for r in rows]
+
+    def revoke(self, key_id: int) -> bool:
+        result = self.session.execute(
+            update(tables.api_keys)
+            .where(tables.api_keys.c.id == key_id, tables.api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]

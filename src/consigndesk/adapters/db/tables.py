@@ -1,0 +1,242 @@
+"""Table definitions: one schema for SQLite and PostgreSQL (Alembic migrates both)."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# BigInteger ids autoincrement on PostgreSQL; SQLite only autoincrements INTEGER PRIMARY KEY.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on both databases (SQLite would otherwise hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Time = UtcDateTime()
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("external_id", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("tier", String(16), nullable=False),
+    Column("name", String(200), nullable=False, default=""),
+    Column("email", String(320)),
+    Column("phone", String(40)),
+    Column("language", String(8), nullable=False),
+    Column("created_at", Time, nullable=False),
+    Column("updated_at", Time, nullable=False),
+)
+
+groups = Table(
+    "groups",
+    metadata,
+    Column("key", String(40), primary_key=True),
+    Column("name_en", String(100), nullable=False),
+    Column("name_zh", String(100), nullable=False),
+    Column("in_house_only", Boolean, nullable=False, default=False),
+)
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("team", String(16), nullable=False),
+    Column("groups", JSON, nullable=False),
+    Column("capacity", Integer, nullable=False),
+    Column("vip", Boolean, nullable=False, default=False),
+    Column("language", String(8), nullable=False),
+    Column("online", Boolean, nullable=False, default=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", Time, nullable=False),
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("customer_id", ForeignKey("customers.id"), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("subject", String(250), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("priority", String(4), nullable=False),
+    Column("intent", String(32), nullable=False),
+    Column("intent_confidence", Float, nullable=False),
+    Column("group", String(40), nullable=False),
+    Column("needs_human", Boolean, nullable=False),
+    Column("triage", JSON),
+    Column("assignee_id", ForeignKey("agents.id")),
+    Column("tags", JSON, nullable=False),
+    Column("order_ref", String(64)),
+    Column("order_link", String(16), nullable=False),
+    Column("eta_seconds", Integer),
+    Column("follow_up_of", ForeignKey("tickets.id")),
+    Column("csat_score", Integer),
+    Column("csat_comment", Text),
+    Column("created_at", Time, nullable=False),
+    Column("updated_at", Time, nullable=False),
+    Column("first_response_at", Time),
+    Column("solved_at", Time),
+    Column("closed_at", Time),
+    Column("version", Integer, nullable=False),
+    Index("ix_tickets_status_priority_created", "status", "priority", "created_at"),
+    Index("ix_tickets_customer_created", "customer_id", "created_at"),
+    Index("ix_tickets_group_status", "group", "status"),
+    Index("ix_tickets_channel", "channel"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("ticket_id", ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("author_type", String(16), nullable=False),
+    Column("author_id", BigInteger),
+    Column("visibility", String(16), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("attachments", JSON, nullable=False),
+    Column("external_id", String(255)),
+    Column("triage", JSON),
+    Column("created_at", Time, nullable=False),
+    Index("ix_messages_external_id", "external_id"),
+)
+
+timeline = Table(
+    "timeline",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("ticket_id", ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("event_id", String(64), nullable=False, unique=True),
+    Column("action", String(64), nullable=False),
+    Column("actor_type", String(16), nullable=False),
+    Column("actor_id", BigInteger),
+    Column("actor_name", String(200), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", Time, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("seq", Id, primary_key=True),
+    Column("event_id", String(64), nullable=False, unique=True),
+    Column("name", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("occurred_at", Time, nullable=False),
+    Column("published_at", Time),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Index("ix_outbox_unpublished", "published_at", "seq"),
+)
+
+processed_events = Table(
+    "processed_events",
+    metadata,
+    Column("handler", String(100), primary_key=True),
+    Column("event_id", String(64), primary_key=True),
+    Column("processed_at", Time, nullable=False),
+)
+
+platform_events = Table(
+    "platform_events",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("order_ref", String(64), nullable=False, index=True),
+    Column("type", String(40), nullable=False),
+    Column("occurred_at", Time, nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("received_at", Time, nullable=False),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("order_ref", String(64), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("buyer_ref", String(64), index=True),
+    Column("seller_ref", String(64), index=True),
+    Column("amount", String(32)),
+    Column("currency", String(8)),
+    Column("created_at", Time),
+    Column("updated_at", Time, nullable=False),
+    Column("view", JSON, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("prefix", String(16), nullable=False, unique=True),
+    Column("secret_hash", String(128), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("created_at", Time, nullable=False),
+    Column("last_used_at", Time),
+    Column("revoked_at", Time),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("scope", String(64), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("ticket_id", ForeignKey("tickets.id"), nullable=False),
+    Column("created_at", Time, nullable=False),
+)
+
+settings_kv = Table(
+    "settings",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)

@@ -1,0 +1,107 @@
+"""SQL unit of work: one transaction whose commit writes the change, its timeline and its outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Self
+
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from consigndesk.adapters.db import repositories, tables
+from consigndesk.domain.errors import StaleVersion
+from consigndesk.domain.events import Event, TicketEvent
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+class SqlUnitOfWork:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self._session_factory = session_factory
+        self._on_commit = on_commit
+        self._queued: list[Event] = []
+
+    def __enter__(self) -> Self:
+        self.session = self._session_factory()
+        session = self.session
+        self.tickets = repositories.TicketRepository(session)
+        self.customers = repositories.CustomerRepository(session)
+        self.agents = repositories.AgentRepository(session)
+        self.groups = repositories.GroupRepository(session)
+        self.orders = repositories.OrderRepository(session)
+        self.idempotency = repositories.IdempotencyRepository(session)
+        self.processed = repositories.ProcessedEventRepository(session)
+        self.api_keys = repositories.ApiKeyRepository(session)
+        self._queued = []
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.rollback()
+        self.session.close()
+
+    def record(self, event: Event) -> None:
+        self._queued.append(event)
+
+    def _collect(self) -> list[Event]:
+        events = list(self._queued)
+        self._queued.clear()
+        for ticket in self.tickets.seen:
+            events.extend(ticket.pull_events())
+        return events
+
+    def commit(self) -> None:
+        events = self._collect()
+        try:
+            self.session.flush()  # version checks happen here, before anything else is written
+            for event in events:
+                self._write(event)
+            self.session.commit()
+        except StaleDataError:
+            self.session.rollback()
+            raise StaleVersion(
+                "the ticket was changed by someone else; reload it and try again"
+            ) from None
+        if events and self._on_commit is not None:
+            self._on_commit()
+
+    def _write(self, event: Event) -> None:
+        payload = _jsonable(event.payload())
+        self.session.execute(
+            tables.outbox.insert().values(
+                event_id=event.id,
+                name=event.name,
+                payload=payload,
+                occurred_at=event.at,
+                attempts=0,
+            )
+        )
+        if isinstance(event, TicketEvent):
+            detail = {k: v for k, v in payload.items() if k not in {"ticket_id", "actor", "reason"}}
+            self.session.execute(
+                tables.timeline.insert().values(
+                    ticket_id=event.ticket_id,
+                    event_id=event.id,
+                    action=event.name,
+                    actor_type=event.actor.type,
+                    actor_id=event.actor.id,
+                    actor_name=event.actor.name,
+                    detail=detail,
+                    reason=event.reason,
+                    at=event.at,
+                )
+            )
+
+    def rollback(self) -> None:
+        self.session.rollback()

@@ -1,0 +1,1 @@
+"""HTTP adapter: the JSON API and the server-rendered web UI."""

@@ -1,0 +1,223 @@
+"""Tickets: create (the contract), list, read, reply, change, rate."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Response
+
+from consigndesk.adapters.db import queries
+from consigndesk.adapters.http import schemas
+from consigndesk.adapters.http.deps import AppDep, Caller, Principal, ReadSession, Staff
+from consigndesk.adapters.http.errors import ApiError
+from consigndesk.adapters.http.metrics import TICKETS_CREATED
+from consigndesk.adapters.http.present import ticket_for
+from consigndesk.domain.commands import (
+    AddAgentMessage,
+    CustomerData,
+    RateTicket,
+    ReceiveCustomerMessage,
+    UpdateTicket,
+)
+from consigndesk.domain.errors import NotFound
+from consigndesk.domain.events import Actor
+
+router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": schemas.ErrorResponse} for code in (401, 403, 404, 409, 413, 422)
+}
+
+
+def _load(session: ReadSession, who: Principal, ticket_id: int) -> dict[str, Any]:
+    session.rollback()  # start a fresh read snapshot: a write may have committed since
+    detail = queries.ticket_detail(session, ticket_id)
+    if detail is None or (
+        who.customer_external_id is not None
+        and detail["customer"]["external_id"] != who.customer_external_id
+    ):
+        raise NotFound(f"ticket {ticket_id} not found")
+    return ticket_for(who, detail)
+
+
+def _created_body(detail: dict[str, Any]) -> dict[str, Any]:
+    return {key: detail[key] for key in schemas.TicketCreated.model_fields}
+
+
+@router.post("", status_code=201, response_model=schemas.TicketCreated, responses=ERRORS)
+def create_ticket(
+    body: schemas.TicketCreate,
+    app: AppDep,
+    who: Staff,
+    session: ReadSession,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> dict[str, Any]:
+    """Open a ticket for a customer message (integration keys; agents on a customer's behalf)."""
+    request_hash = hashlib.sha256(
+        json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
+    ).hexdigest()
+    customer = body.customer
+    received = app.tickets.receive_customer_message(
+        app.uow(),
+        ReceiveCustomerMessage(
+            customer=CustomerData(
+                external_id=customer.external_id,
+                role=customer.role,
+                tier=customer.tier,
+                name=customer.name,
+                email=customer.email,
+                phone=customer.phone,
+                language=customer.language,
+            ),
+            channel=body.channel,
+            subject=body.subject or "",
+            body=body.body,
+            order_ref=body.order_ref,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash if idempotency_key else None,
+        ),
+    )
+    if received.duplicate:
+        response.status_code = 200
+    else:
+        TICKETS_CREATED.labels(body.channel).inc()
+    return _created_body(_load(session, who, received.ticket_id))
+
+
+@router.get("", response_model=schemas.TicketList, responses=ERRORS)
+def list_tickets(
+    who: Caller,
+    session: ReadSession,
+    channel: str | None = None,
+    status: str | None = None,
+    group: str | None = None,
+    customer: str | None = None,
+    priority: str | None = None,
+    assignee_id: int | None = None,
+    unassigned: bool = False,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: str | None = None,
+    sort: Annotated[str, Query(pattern="^(newest|queue)$")] = "newest",
+) -> dict[str, Any]:
+    """Newest first (or `sort=queue`: priority, then oldest); customers see only their own."""
+    if who.customer_external_id is not None:
+        customer = who.customer_external_id
+    items, next_cursor = queries.list_tickets(
+        session,
+        queries.TicketFilter(
+            channel=channel,
+            status=status,
+            group=group,
+            customer=customer,
+            priority=priority,
+            assignee_id=assignee_id,
+            unassigned=unassigned,
+            q=q,
+            limit=limit,
+            cursor=cursor,
+            sort=sort,
+        ),
+    )
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/{ticket_id}", response_model=schemas.TicketPublic, responses=ERRORS)
+def get_ticket(ticket_id: int, who: Caller, session: ReadSession) -> dict[str, Any]:
+    """The ticket with its messages, triage result, live linked order and timeline."""
+    return _load(session, who, ticket_id)
+
+
+@router.post(
+    "/{ticket_id}/messages", status_code=201, response_model=schemas.MessagePublic, responses=ERRORS
+)
+def add_message(
+    ticket_id: int, body: schemas.MessageCreate, app: AppDep, who: Caller, session: ReadSession
+) -> dict[str, Any]:
+    """Agents reply or add internal notes; customers (and integrations for them) write publicly."""
+    if who.agent_id is not None:
+        message_id = app.tickets.add_agent_message(
+            app.uow(),
+            AddAgentMessage(
+                ticket_id=ticket_id,
+                agent_id=who.agent_id,
+                body=body.body,
+                visibility=body.visibility,
+                new_status=body.status,
+                expected_version=body.version,
+            ),
+        )
+    else:
+        message_id = None
+        if body.visibility != "public" or body.status is not None:
+            raise ApiError(
+                422, "invalid_input", "customer messages are public and cannot set a status"
+            )
+        detail = _load(session, who, ticket_id)
+        customer = detail["customer"]
+        received = app.tickets.receive_customer_message(
+            app.uow(),
+            ReceiveCustomerMessage(
+                customer=CustomerData(external_id=customer["external_id"], role=customer["role"]),
+                channel=detail["channel"],
+                body=body.body,
+                ticket_id=ticket_id,
+            ),
+        )
+        ticket_id = received.ticket_id
+    messages = _load(session, who, ticket_id)["messages"]
+    if who.agent_id is not None:
+        return next(m for m in messages if m["id"] == message_id)
+    return [m for m in messages if m["author_type"] == "customer"][-1]
+
+
+@router.patch("/{ticket_id}", response_model=schemas.TicketPublic, responses=ERRORS)
+def update_ticket(
+    ticket_id: int, body: schemas.TicketUpdate, app: AppDep, who: Staff, session: ReadSession
+) -> dict[str, Any]:
+    """Change status, assignee, priority, group, intent or tags; `version` guards against races."""
+    _load(session, who, ticket_id)
+    if who.agent is not None:
+        actor = Actor(type="agent", id=who.agent_id, name=who.agent["name"])
+    else:
+        assert who.api_key is not None
+        actor = Actor(type="system", name=f"api key {who.api_key.name}")
+    app.tickets.update_ticket(
+        app.uow(),
+        UpdateTicket(
+            ticket_id=ticket_id,
+            actor=actor,
+            status=body.status,
+            priority=body.priority,
+            group=body.group,
+            intent=body.intent,
+            assignee_id=body.assignee_id,
+            unassign=body.unassign,
+            tags=body.tags,
+            reason=body.reason,
+            expected_version=body.version,
+        ),
+    )
+    return _load(session, who, ticket_id)
+
+
+@router.post("/{ticket_id}/rating", response_model=schemas.TicketPublic, responses=ERRORS)
+def rate_ticket(
+    ticket_id: int, body: schemas.RatingCreate, app: AppDep, who: Caller, session: ReadSession
+) -> dict[str, Any]:
+    """The customer's CSAT (1–5 and a comment) for a solved ticket."""
+    detail = _load(session, who, ticket_id)
+    if who.agent is not None:
+        raise ApiError(403, "customers_only", "only the customer can rate a ticket")
+    app.tickets.rate(
+        app.uow(),
+        RateTicket(
+            ticket_id=ticket_id,
+            customer_external_id=detail["customer"]["external_id"],
+            score=body.score,
+            comment=body.comment,
+        ),
+    )
+    return _load(session, who, ticket_id)

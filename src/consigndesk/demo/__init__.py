@@ -1,0 +1,1 @@
+"""Seeded, deterministic bilingual demo data for `consigndesk demo`."""

@@ -1,0 +1,1 @@
+"""The pure centre: support-domain objects, rules and events. No framework imports."""

@@ -1,0 +1,1 @@
+"""Use cases: one handler per command, each inside a unit of work."""

@@ -1,0 +1,262 @@
+"""Ticket use cases: a customer message arrives, an agent answers, a ticket changes, a rating."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from consigndesk.domain.commands import (
+    AddAgentMessage,
+    RateTicket,
+    ReceiveCustomerMessage,
+    UpdateTicket,
+)
+from consigndesk.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
+from consigndesk.domain.events import Actor, utcnow
+from consigndesk.domain.orders import OrderRefFinder
+from consigndesk.domain.people import Agent, Customer
+from consigndesk.domain.tickets import Message, OrderLink, Ticket
+from consigndesk.domain.triage import Triage, TriageInput
+from consigndesk.services.customers import upsert_customer
+from consigndesk.services.html import sanitize_html
+from consigndesk.services.unit_of_work import UnitOfWork
+
+MAX_BODY_CHARS = 100_000
+
+
+@dataclass(frozen=True)
+class Received:
+    """What a channel learns back: the ticket, and whether this call created or changed it."""
+
+    ticket_id: int
+    created: bool
+    duplicate: bool = False
+
+
+@dataclass
+class TicketServices:
+    """The ticket use cases, with the collaborators they need (wired in bootstrap)."""
+
+    triage: Triage
+    order_refs: OrderRefFinder
+
+    # -- inbound --------------------------------------------------------------------------
+    def receive_customer_message(self, uow: UnitOfWork, cmd: ReceiveCustomerMessage) -> Received:
+        body = cmd.body.strip()
+        if not body and not cmd.attachments:
+            raise InvalidInput("the message body is empty")
+        if len(body) > MAX_BODY_CHARS:
+            raise InvalidInput(f"the message body exceeds {MAX_BODY_CHARS} characters")
+        with uow:
+            replay = self._replay(uow, cmd)
+            if replay is not None:
+                return replay
+            customer = upsert_customer(uow, cmd.customer)
+            actor = Actor(type="customer", id=customer.id, name=customer.name)
+            ticket, created = self._conversation(uow, cmd, customer)
+            message = uow.tickets.add_message(
+                Message(
+                    ticket_id=ticket.stored_id,
+                    author_type="customer",
+                    author_id=customer.id,
+                    channel=cmd.channel,
+                    body=body,
+                    body_html=sanitize_html(cmd.body_html) if cmd.body_html else "",
+                    attachments=cmd.attachments,
+                    external_id=cmd.external_id,
+                )
+            )
+            if created:
+                ticket.record_created(actor)
+                self._link_order(uow, ticket, cmd, customer, actor)
+            ticket.add_message(message, actor)
+            result = self.triage.triage(self._triage_input(uow, ticket, customer, body))
+            message.triage = result.as_dict()
+            if created:
+                ticket.apply_triage(result, Actor.system("triage"))
+            if cmd.idempotency_key and cmd.request_hash:
+                uow.idempotency.add("tickets", cmd.idempotency_key, cmd.request_hash, ticket.id)
+            uow.commit()
+            assert ticket.id is not None
+            return Received(ticket_id=ticket.stored_id, created=created)
+
+    def _replay(self, uow: UnitOfWork, cmd: ReceiveCustomerMessage) -> Received | None:
+        """An idempotency key or a channel message id seen before: return the original."""
+        if cmd.idempotency_key:
+            seen = uow.idempotency.get("tickets", cmd.idempotency_key)
+            if seen is not None:
+                request_hash, ticket_id = seen
+                if request_hash != cmd.request_hash:
+                    raise Conflict(
+                        "this Idempotency-Key was used with a different request body",
+                        code="idempotency_key_reused",
+                    )
+                return Received(ticket_id=ticket_id, created=False, duplicate=True)
+        if cmd.external_id:
+            message = uow.tickets.message_by_external_id(cmd.external_id)
+            if message is not None:
+                return Received(ticket_id=message.ticket_id, created=False, duplicate=True)
+        return None
+
+    def _conversation(
+        self, uow: UnitOfWork, cmd: ReceiveCustomerMessage, customer: Customer
+    ) -> tuple[Ticket, bool]:
+        """The ticket this message belongs to; a closed ticket gets a linked follow-up."""
+        previous: Ticket | None = None
+        if cmd.ticket_id is not None:
+            previous = uow.tickets.get(cmd.ticket_id)
+            if previous is None or previous.customer_id != customer.id:
+                raise NotFound(f"ticket {cmd.ticket_id} not found for this customer")
+            if previous.accepts_customer_messages():
+                return previous, False
+        subject = cmd.subject.strip() or _subject_from(cmd.body)
+        ticket = Ticket(customer_id=customer.stored_id, channel=cmd.channel, subject=subject)
+        if previous is not None:
+            ticket.follow_up_of = previous.id
+        return uow.tickets.add(ticket), True
+
+    def _link_order(
+        self,
+        uow: UnitOfWork,
+        ticket: Ticket,
+        cmd: ReceiveCustomerMessage,
+        customer: Customer,
+        actor: Actor,
+    ) -> None:
+        if cmd.order_ref:
+            if uow.orders.get_view(cmd.order_ref) is None:
+                raise InvalidInput(f"order {cmd.order_ref} is unknown", code="unknown_order")
+            ticket.link_order(cmd.order_ref, OrderLink.EXPLICIT, actor)
+            return
+        for ref in self.order_refs.find(f"{cmd.subject}\n{cmd.body}"):
+            if uow.orders.get_view(ref) is not None:
+                ticket.link_order(ref, OrderLink.TEXT, Actor.system("order-linker"))
+                return
+        recent = uow.orders.latest_open_for(customer.external_id)
+        if recent is not None:
+            ticket.link_order(recent, OrderLink.RECENT_OPEN, Actor.system("order-linker"))
+
+    def _triage_input(
+        self, uow: UnitOfWork, ticket: Ticket, customer: Customer, body: str
+    ) -> TriageInput:
+        view = uow.orders.get_view(ticket.order_ref) if ticket.order_ref else None
+        since = utcnow() - timedelta(hours=72)
+        earlier = uow.tickets.count_recent_for_customer(customer.id, since) - 1
+        return TriageInput(
+            text=f"{ticket.subject}\n{body}" if ticket.subject not in body else body,
+            role=customer.role,
+            channel=ticket.channel,
+            tier=customer.tier,
+            order_value=view["amount"] if view else None,
+            repeat_contacts_72h=max(earlier, 0),
+        )
+
+    # -- agents ---------------------------------------------------------------------------
+    def add_agent_message(self, uow: UnitOfWork, cmd: AddAgentMessage) -> int:
+        body = cmd.body.strip()
+        if not body:
+            raise InvalidInput("the reply is empty")
+        if len(body) > MAX_BODY_CHARS:
+            raise InvalidInput(f"the reply exceeds {MAX_BODY_CHARS} characters")
+        with uow:
+            agent = _agent(uow, cmd.agent_id)
+            ticket = _ticket(uow, cmd.ticket_id, cmd.expected_version)
+            _check_agent_may_touch(uow, agent, ticket)
+            actor = Actor(type="agent", id=agent.id, name=agent.name)
+            message = uow.tickets.add_message(
+                Message(
+                    ticket_id=ticket.stored_id,
+                    author_type="agent",
+                    author_id=agent.id,
+                    visibility=cmd.visibility,
+                    channel=ticket.channel,
+                    body=body,
+                )
+            )
+            ticket.add_message(message, actor)
+            if cmd.new_status:
+                ticket.change_status(cmd.new_status, actor, reason="set with the reply")
+            uow.commit()
+            assert message.id is not None
+            return message.id
+
+    def update_ticket(self, uow: UnitOfWork, cmd: UpdateTicket) -> None:
+        with uow:
+            ticket = _ticket(uow, cmd.ticket_id, cmd.expected_version)
+            actor, reason = cmd.actor, cmd.reason
+            if actor.type == "agent":
+                _check_agent_may_touch(uow, _agent(uow, actor.id), ticket)
+            if cmd.group is not None:
+                group = uow.groups.get(cmd.group)
+                if group is None:
+                    raise InvalidInput(f"unknown group {cmd.group!r}")
+                ticket.set_group(group.key, actor, reason)
+            if cmd.priority is not None:
+                ticket.set_priority(cmd.priority, actor, reason)
+            if cmd.intent is not None:
+                ticket.set_intent(cmd.intent, actor, reason)
+            if cmd.tags is not None:
+                ticket.set_tags(cmd.tags, actor, reason)
+            if cmd.unassign:
+                ticket.assign(None, actor, reason)
+            elif cmd.assignee_id is not None:
+                self._assign(uow, ticket, cmd.assignee_id, actor, reason)
+            if cmd.status is not None:
+                ticket.change_status(cmd.status, actor, reason)
+            uow.commit()
+
+    def _assign(
+        self, uow: UnitOfWork, ticket: Ticket, agent_id: int, actor: Actor, reason: str
+    ) -> None:
+        assignee = uow.agents.get(agent_id)
+        if assignee is None or not assignee.active:
+            raise InvalidInput(f"agent {agent_id} does not exist")
+        group = uow.groups.get(ticket.group)
+        if group is not None and not assignee.may_work_in(group):
+            raise Forbidden(
+                f"group {group.key} is in-house only; {assignee.name} is outsourced",
+                code="in_house_only",
+            )
+        ticket.assign(agent_id, actor, reason)
+
+    # -- customers ------------------------------------------------------------------------
+    def rate(self, uow: UnitOfWork, cmd: RateTicket) -> None:
+        with uow:
+            customer = uow.customers.by_external_id(cmd.customer_external_id)
+            ticket = uow.tickets.get(cmd.ticket_id)
+            if customer is None or ticket is None or ticket.customer_id != customer.id:
+                raise NotFound(f"ticket {cmd.ticket_id} not found")
+            ticket.rate(
+                cmd.score, cmd.comment, Actor(type="customer", id=customer.id, name=customer.name)
+            )
+            uow.commit()
+
+
+def _subject_from(body: str) -> str:
+    first_line = body.strip().splitlines()[0] if body.strip() else ""
+    return first_line[:80]
+
+
+def _agent(uow: UnitOfWork, agent_id: int | None) -> Agent:
+    agent: Agent | None = uow.agents.get(agent_id) if agent_id is not None else None
+    if agent is None or not agent.active:
+        raise Forbidden("unknown or inactive agent")
+    return agent
+
+
+def _ticket(uow: UnitOfWork, ticket_id: int, expected_version: int | None) -> Ticket:
+    ticket: Ticket | None = uow.tickets.get(ticket_id)
+    if ticket is None:
+        raise NotFound(f"ticket {ticket_id} not found")
+    if expected_version is not None and ticket.version != expected_version:
+        raise StaleVersion(
+            f"ticket {ticket.reference} is at version {ticket.version}, not {expected_version}; "
+            "reload it and try again"
+        )
+    return ticket
+
+
+def _check_agent_may_touch(uow: UnitOfWork, agent: Agent, ticket: Ticket) -> None:
+    group = uow.groups.get(ticket.group)
+    if group is not None and not agent.may_work_in(group):
+        raise Forbidden(f"group {group.key} is in-house only", code="in_house_only")

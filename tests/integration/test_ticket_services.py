@@ -1,0 +1,221 @@
+"""Ticket use cases against a real database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from consigndesk.adapters.db import queries, tables
+from consigndesk.bootstrap import App
+from consigndesk.domain.commands import (
+    AddAgentMessage,
+    CustomerData,
+    ReceiveCustomerMessage,
+    UpdateTicket,
+)
+from consigndesk.domain.errors import Conflict, Forbidden, InvalidInput, StaleVersion
+from consigndesk.domain.events import Actor
+from consigndesk.services import admin
+from consigndesk.services.bus import Envelope
+from consigndesk.services.platform_events import apply_platform_event
+from tests.factories import order_created, shipped_order
+
+BUYER = CustomerData(external_id="b1", role="buyer", name="张伟")
+
+
+def receive(core: App, body: str = "我的快递到哪了？", **kw) -> int:
+    cmd = ReceiveCustomerMessage(customer=kw.pop("customer", BUYER), channel="api", body=body, **kw)
+    return core.tickets.receive_customer_message(core.uow(), cmd).ticket_id
+
+
+def detail(core: App, ticket_id: int) -> dict:
+    with core.database.read_sessions() as session:
+        found = queries.ticket_detail(session, ticket_id)
+    assert found is not None
+    return found
+
+
+def count(core: App, table) -> int:
+    with core.database.read_sessions() as session:
+        return session.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def test_new_ticket_writes_change_timeline_and_outbox_together(core: App) -> None:
+    ticket_id = receive(core)
+    ticket = detail(core, ticket_id)
+    assert ticket["reference"] == f"CD-{ticket_id:06d}"
+    assert (ticket["status"], ticket["intent"], ticket["priority"], ticket["group"]) == (
+        "new",
+        "other",
+        "P3",
+        "general",
+    )
+    actions = [e["action"] for e in ticket["timeline"]]
+    assert actions == ["ticket.created", "ticket.message_added", "ticket.triaged"]
+    assert count(core, tables.outbox) == 3
+    assert ticket["messages"][0]["triage"]["intent"] == "other"
+
+
+def test_failed_use_case_leaves_nothing_behind(core: App) -> None:
+    with pytest.raises(InvalidInput):
+        receive(core, order_ref="JS99999999999999")
+    assert count(core, tables.tickets) == 0
+    assert count(core, tables.customers) == 0
+    assert count(core, tables.outbox) == 0
+
+
+def test_relay_delivers_receipt_once_even_when_redelivered(core: App) -> None:
+    ticket_id = receive(core)
+    assert core.relay.drain() >= 3
+    assert core.relay.drain() == 0
+    messages = detail(core, ticket_id)["messages"]
+    assert [m["author_type"] for m in messages] == ["customer", "system"]
+    assert "CD-" in messages[1]["body"]
+    with core.database.read_sessions() as session:
+        row = (
+            session.execute(select(tables.outbox).where(tables.outbox.c.name == "ticket.created"))
+            .mappings()
+            .one()
+        )
+    core.bus.publish(Envelope(row["event_id"], row["name"], row["payload"], row["occurred_at"]))
+    assert len(detail(core, ticket_id)["messages"]) == 2
+
+
+def test_order_linking_explicit_text_and_recent_open(core: App) -> None:
+    for ref in ("JS20261120000001", "JS20261120000002"):
+        for e in shipped_order(ref):
+            e["id"] = f"{ref}-{e['id']}"
+            apply_platform_event(core.uow(), e)
+    explicit = detail(core, receive(core, order_ref="JS20261120000001"))
+    assert (explicit["order_ref"], explicit["order_link"]) == ("JS20261120000001", "explicit")
+    in_text = detail(core, receive(core, body="订单 JS20261120000001 还没到"))
+    assert (in_text["order_ref"], in_text["order_link"]) == ("JS20261120000001", "text")
+    recent = detail(core, receive(core, body="where is my parcel?"))
+    assert recent["order_link"] == "recent_open"
+    assert recent["order_ref"] in {"JS20261120000001", "JS20261120000002"}
+    stranger = detail(core, receive(core, customer=CustomerData(external_id="x9", role="buyer")))
+    assert (stranger["order_ref"], stranger["order_link"]) == (None, "none")
+
+
+def test_ticket_shows_order_updates_that_arrive_later(core: App) -> None:
+    ref = "JS20261120000003"
+    apply_platform_event(core.uow(), order_created(ref))
+    ticket_id = receive(core, order_ref=ref)
+    assert detail(core, ticket_id)["order"]["status"] == "created"
+    for e in shipped_order(ref)[1:]:
+        apply_platform_event(core.uow(), e)
+    order = detail(core, ticket_id)["order"]
+    assert order["status"] == "shipped"
+    assert order["logistics"]["location"] == "杭州转运中心"
+
+
+def test_customer_writing_again_reopens_and_closed_gets_follow_up(core: App) -> None:
+    agent_id = admin.create_agent(
+        core.uow(), email="li@x.cn", name="李娜", password="long-password", groups=["general"]
+    )
+    ticket_id = receive(core)
+    core.tickets.add_agent_message(
+        core.uow(),
+        AddAgentMessage(
+            ticket_id=ticket_id, agent_id=agent_id, body="已经发货了", new_status="solved"
+        ),
+    )
+    assert receive(core, body="还是没收到", ticket_id=ticket_id) == ticket_id
+    assert detail(core, ticket_id)["status"] == "open"
+    actor = Actor(type="agent", id=agent_id, name="李娜")
+    for status in ("solved", "closed"):
+        core.tickets.update_ticket(
+            core.uow(), UpdateTicket(ticket_id=ticket_id, actor=actor, status=status)
+        )
+    follow_up = receive(core, body="又出问题了", ticket_id=ticket_id)
+    assert follow_up != ticket_id
+    assert detail(core, follow_up)["follow_up_of"] == ticket_id
+    assert detail(core, ticket_id)["status"] == "closed"
+
+
+def test_stale_version_is_refused(core: App) -> None:
+    ticket_id = receive(core)
+    version = detail(core, ticket_id)["version"]
+    actor = Actor(type="system", name="test")
+    core.tickets.update_ticket(
+        core.uow(),
+        UpdateTicket(ticket_id=ticket_id, actor=actor, priority="P1", expected_version=version),
+    )
+    with pytest.raises(StaleVersion):
+        core.tickets.update_ticket(
+            core.uow(),
+            UpdateTicket(ticket_id=ticket_id, actor=actor, priority="P2", expected_version=version),
+        )
+    assert detail(core, ticket_id)["priority"] == "P1"
+
+
+def test_concurrent_writers_one_loses_with_stale_version(core: App) -> None:
+    if core.database.is_sqlite:
+        pytest.skip("SQLite write transactions are serialized (BEGIN IMMEDIATE): no interleaving")
+    ticket_id = receive(core)
+    actor = Actor(type="system", name="test")
+    first, second = core.uow(), core.uow()
+    with first, second:
+        a = first.tickets.get(ticket_id)
+        b = second.tickets.get(ticket_id)
+        a.set_priority("P1", actor)
+        b.set_priority("P4", actor)
+        first.commit()
+        with pytest.raises(StaleVersion):
+            second.commit()
+    assert detail(core, ticket_id)["priority"] == "P1"
+
+
+def test_idempotency_key_returns_original_or_conflicts(core: App) -> None:
+    kw = {"idempotency_key": "k1", "request_hash": "h1"}
+    first = receive(core, **kw)
+    assert receive(core, **kw) == first
+    assert count(core, tables.tickets) == 1
+    with pytest.raises(Conflict):
+        receive(core, idempotency_key="k1", request_hash="h2")
+
+
+def test_channel_message_id_repeat_is_a_no_op(core: App) -> None:
+    first = receive(core, external_id="<abc@mail>")
+    assert receive(core, external_id="<abc@mail>") == first
+    assert len(detail(core, first)["messages"]) == 1
+
+
+def test_outsourced_agent_cannot_take_in_house_only_group(core: App) -> None:
+    outsourced = admin.create_agent(
+        core.uow(),
+        email="o@x.cn",
+        name="外包",
+        password="long-password",
+        team="outsourced",
+        groups=["logistics"],
+    )
+    with pytest.raises(InvalidInput):
+        admin.create_agent(
+            core.uow(),
+            email="o2@x.cn",
+            name="外包2",
+            password="long-password",
+            team="outsourced",
+            groups=["finance"],
+        )
+    ticket_id = receive(core)
+    actor = Actor(type="system", name="test")
+    core.tickets.update_ticket(
+        core.uow(), UpdateTicket(ticket_id=ticket_id, actor=actor, group="finance")
+    )
+    with pytest.raises(Forbidden):
+        core.tickets.update_ticket(
+            core.uow(), UpdateTicket(ticket_id=ticket_id, actor=actor, assignee_id=outsourced)
+        )
+    with pytest.raises(Forbidden):
+        core.tickets.add_agent_message(
+            core.uow(), AddAgentMessage(ticket_id=ticket_id, agent_id=outsourced, body="hi")
+        )
+
+
+def test_platform_event_replay_is_a_no_op(core: App) -> None:
+    raw = order_created("JS20261120000009")
+    assert apply_platform_event(core.uow(), raw).applied is True
+    assert apply_platform_event(core.uow(), raw).applied is False
+    assert count(core, tables.platform_events) == 1
