@@ -63,13 +63,14 @@ def migrate() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="server processes")] = 1,
 ) -> None:
     """Serve the web app and API (the production entry point, no demo data)."""
     core = _core()
     from consigndesk.services.admin import ensure_default_groups
 
     ensure_default_groups(core.uow())
-    _serve(core, host, port)
+    _serve(core, host, port, workers)
 
 
 @app.command()

@@ -259,3 +259,16 @@ def test_admin_only_routes(api: Api) -> None:
         },
     )
     assert_error(refused, 422, "invalid_input")
+
+
+def test_chunked_oversized_body_is_refused(api: Api) -> None:
+    def chunks():
+        for _ in range(40):
+            yield b"x" * 32_768
+
+    response = api.client.post(
+        "/api/v1/tickets",
+        content=chunks(),
+        headers={**api.integration, "Content-Type": "application/json"},
+    )
+    assert_error(response, 413, "payload_too_large")

@@ -219,3 +219,39 @@ def test_platform_event_replay_is_a_no_op(core: App) -> None:
     assert apply_platform_event(core.uow(), raw).applied is True
     assert apply_platform_event(core.uow(), raw).applied is False
     assert count(core, tables.platform_events) == 1
+
+
+def test_agent_corrections_become_labelled_examples_once(core: App) -> None:
+    agent_id = admin.create_agent(
+        core.uow(),
+        email="li@x.cn",
+        name="李娜",
+        password="long-password",
+        groups=["general", "finance"],
+    )
+    ticket_id = receive(
+        core, body="我的货款什么时候到账？", customer=CustomerData(external_id="s1", role="seller")
+    )
+    actor = Actor(type="agent", id=agent_id, name="李娜")
+    core.tickets.update_ticket(
+        core.uow(),
+        UpdateTicket(
+            ticket_id=ticket_id,
+            actor=actor,
+            intent="seller_payout",
+            group="finance",
+            tags=["payout"],
+        ),
+    )
+    core.tickets.update_ticket(
+        core.uow(), UpdateTicket(ticket_id=ticket_id, actor=Actor.system("rule"), priority="P2")
+    )
+    core.relay.drain()
+    core.relay.drain()
+    with core.uow() as uow:
+        examples = uow.training.all()
+    assert sorted(e["field"] for e in examples) == ["group", "intent"]
+    intent_example = next(e for e in examples if e["field"] == "intent")
+    assert intent_example["text"] == "我的货款什么时候到账？"
+    assert (intent_example["new"], intent_example["role"]) == ("seller_payout", "seller")
+    assert intent_example["agent_id"] == agent_id

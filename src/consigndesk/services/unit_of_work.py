@@ -16,6 +16,7 @@ class UnitOfWork(Protocol):
     idempotency: Any
     processed: Any
     api_keys: Any
+    training: Any
 
     def __enter__(self) -> Self: ...
 

@@ -275,3 +275,31 @@ class ApiKeyRepository:
             .values(revoked_at=utcnow())
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class TrainingExampleRepository:
+    """Agents' corrections of triage, kept as labelled examples for retraining."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, example: dict[str, Any]) -> None:
+        self.session.execute(tables.training_examples.insert().values(**example))
+
+    def first_customer_text(self, ticket_id: int) -> str:
+        row = self.session.execute(
+            select(tables.messages.c.body)
+            .where(
+                tables.messages.c.ticket_id == ticket_id,
+                tables.messages.c.author_type == "customer",
+            )
+            .order_by(tables.messages.c.id)
+            .limit(1)
+        ).first()
+        return str(row[0]) if row else ""
+
+    def all(self) -> list[dict[str, Any]]:
+        rows = self.session.execute(
+            select(tables.training_examples).order_by(tables.training_examples.c.id)
+        ).mappings()
+        return [dict(r) for r in rows]

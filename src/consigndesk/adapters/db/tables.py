@@ -240,3 +240,24 @@ settings_kv = Table(
     Column("key", String(100), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# Labelled examples from agents' corrections of triage (intent, priority or group); the
+# training command learns from these next to the seed set.
+training_examples = Table(
+    "training_examples",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("event_id", String(64), nullable=False, unique=True),
+    Column("ticket_id", ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("text", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("field", String(16), nullable=False),
+    Column("old", String(40)),
+    Column("new", String(40), nullable=False),
+    Column("intent", String(32), nullable=False),
+    Column("priority", String(4), nullable=False),
+    Column("group", String(40), nullable=False),
+    Column("agent_id", BigInteger),
+    Column("created_at", Time, nullable=False),
+)

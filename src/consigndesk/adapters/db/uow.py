@@ -44,6 +44,7 @@ class SqlUnitOfWork:
         self.idempotency = repositories.IdempotencyRepository(session)
         self.processed = repositories.ProcessedEventRepository(session)
         self.api_keys = repositories.ApiKeyRepository(session)
+        self.training = repositories.TrainingExampleRepository(session)
         self._queued = []
         return self
 
