@@ -41,13 +41,25 @@ def _core(settings: Settings | None = None) -> App:
     raise AssertionError("unreachable")
 
 
-def _serve(core: App, host: str, port: int) -> None:
+def _serve(core: App, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
     from consigndesk.adapters.http.app import create_app
     from consigndesk.logs import configure_logging
 
     configure_logging(core.settings.log_json)
+    if workers > 1:  # each worker process builds its own core: stateless API processes
+        core.close()
+        uvicorn.run(
+            "consigndesk.asgi:create",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="warning",
+            proxy_headers=True,
+        )
+        return
     uvicorn.run(create_app(core), host=host, port=port, log_level="warning", proxy_headers=True)
 
 
