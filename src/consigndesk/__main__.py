@@ -1,0 +1,5 @@
+"""`python -m consigndesk` runs the command line."""
+
+from consigndesk.cli import main
+
+main()
