@@ -16,10 +16,13 @@ from consigndesk.adapters.db.uow import SqlUnitOfWork
 from consigndesk.config import Settings
 from consigndesk.domain.errors import InvalidInput
 from consigndesk.domain.orders import OrderRefFinder
-from consigndesk.domain.triage import PlaceholderTriage, Triage
+from consigndesk.domain.triage import Triage
+from consigndesk.model_registry import EngineRefresher
 from consigndesk.services.bus import EventBus
 from consigndesk.services.reactions import Reactions
+from consigndesk.services.routing import Routing
 from consigndesk.services.tickets import TicketServices
+from consigndesk.triage import TriageEngine, default_engine
 
 
 @dataclass
@@ -33,13 +36,23 @@ class App:
     tickets: TicketServices
     secret_key: str
     platform_secret: str | None
+    engine: TriageEngine | None = None  # None when a test passes its own Triage
+    refresher: EngineRefresher | None = None
     extras: dict[str, object] = field(default_factory=dict)
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.database.write_sessions, on_commit=self.relay.notify)
 
+    def start_background(self) -> None:
+        """The outbox relay and the triage-model refresher (servers call this; the CLI need not)."""
+        self.relay.start(self.settings.relay_interval)
+        if self.refresher is not None:
+            self.refresher.start()
+
     def close(self) -> None:
         self.relay.stop()
+        if self.refresher is not None:
+            self.refresher.stop()
         self.database.dispose()
 
 
@@ -77,17 +90,26 @@ def build(
         migrate(database)
     bus = _bus(settings.bus_url)
     relay = OutboxRelay(database, bus)
+    engine, refresher = None, None
+    if triage is None:
+        engine = default_engine()
+        refresher = EngineRefresher(database, engine)
+        if run_migrations:
+            refresher.refresh()  # the trained model and intent→group map in force, if any
     app = App(
         settings=settings,
         database=database,
         bus=bus,
         relay=relay,
         tickets=TicketServices(
-            triage=triage or PlaceholderTriage(),
+            triage=triage or engine,  # type: ignore[arg-type]
             order_refs=OrderRefFinder(settings.order_ref_pattern),
+            router=Routing(),
         ),
         secret_key=stored_setting(database, "secret_key", settings.secret_key),
         platform_secret=settings.platform_secret,
+        engine=engine,
+        refresher=refresher,
     )
     reactions = Reactions(uow_factory=app.uow)
     for name, handlers in reactions.subscriptions().items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,6 +11,7 @@ import typer
 from consigndesk.bootstrap import App
 from consigndesk.config import Settings
 from consigndesk.domain.errors import DomainError
+from consigndesk.triage import TriageEngine
 
 app = typer.Typer(
     help="ConsignDesk: customer service for consignment marketplaces.",
@@ -158,9 +160,83 @@ def agent_create(
 @app.command()
 def triage() -> None:
     """Triage JSON lines from stdin to stdout (see CONTRACTS.md)."""
-    from consigndesk.triage_cli import run
+    from consigndesk.triage import run_triage_lines
 
-    run(sys.stdin.buffer, sys.stdout)
+    run_triage_lines(sys.stdin.buffer, sys.stdout, _standalone_engine())
+
+
+def _standalone_engine() -> TriageEngine:
+    """The shipped model, or the trained one active in an existing database (never created)."""
+    from consigndesk.adapters.db.engine import create_database
+    from consigndesk.model_registry import EngineRefresher
+    from consigndesk.triage import default_engine
+
+    engine = default_engine()
+    url = Settings().database_url
+    path = url.removeprefix("sqlite:///")
+    if url.startswith("sqlite") and (path == url or not Path(path).exists()):
+        return engine
+    try:
+        database = create_database(url)
+        EngineRefresher(database, engine).refresh()
+        database.dispose()
+    except Exception as exc:  # no schema yet, or unreachable: the shipped model serves
+        typer.echo(f"note: using the shipped triage model ({exc.__class__.__name__})", err=True)
+    return engine
+
+
+@app.command()
+def train(
+    force: Annotated[bool, typer.Option("--force", help="activate even if not better")] = False,
+) -> None:
+    """Retrain triage from the seed set plus agents' corrections; activate it if not worse."""
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from consigndesk.model_registry import corrections_as_examples, store_model
+    from consigndesk.triage import Metrics, compare, seed_examples
+    from consigndesk.triage import train as fit
+
+    core = _core()
+    assert core.engine is not None
+    corrections = corrections_as_examples(core.database)
+    examples = [*seed_examples(), *corrections]
+    with Progress(transient=True) as progress:
+        task = progress.add_task(f"training on {len(examples)} examples", total=4)
+        model, metrics = fit(
+            examples, progress=lambda done, _: progress.update(task, completed=done)
+        )
+    current = core.engine.model
+    current_metrics = Metrics.from_dict(current.metadata["metrics"])
+    table = Table(title="held-out metrics")
+    table.add_column("metric")
+    table.add_column(f"current {current.version}", justify="right")
+    table.add_column(f"new {model.version}", justify="right")
+    rows = [
+        ("intent accuracy", current_metrics.accuracy, metrics.accuracy),
+        ("intent macro-F1", current_metrics.macro_f1, metrics.macro_f1),
+    ]
+    rows += [
+        (f"accuracy {lang}", value, metrics.accuracy_by_language.get(lang, 0.0))
+        for lang, value in sorted(current_metrics.accuracy_by_language.items())
+    ]
+    rows += [
+        ("sentiment accuracy", current_metrics.sentiment_accuracy, metrics.sentiment_accuracy),
+        ("emotion accuracy", current_metrics.emotion_accuracy, metrics.emotion_accuracy),
+    ]
+    for name, old, new in rows:
+        table.add_row(name, f"{old:.3f}", f"{new:.3f}")
+    console = Console()
+    console.print(table)
+    console.print(f"{len(corrections)} agent corrections, {len(examples)} examples in all")
+    activate = force or compare(metrics, current_metrics)
+    store_model(core.database, model, activate=activate)
+    if activate:
+        core.engine.swap(model)
+        console.print(f"activated {model.version}; servers pick it up within a minute")
+    else:
+        console.print(f"kept {current.version}: the new model is worse (use --force to activate)")
 
 
 def main() -> None:

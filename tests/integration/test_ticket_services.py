@@ -44,16 +44,20 @@ def test_new_ticket_writes_change_timeline_and_outbox_together(core: App) -> Non
     ticket_id = receive(core)
     ticket = detail(core, ticket_id)
     assert ticket["reference"] == f"CD-{ticket_id:06d}"
-    assert (ticket["status"], ticket["intent"], ticket["priority"], ticket["group"]) == (
-        "new",
-        "other",
-        "P3",
-        "general",
+    triage = ticket["messages"][0]["triage"]
+    assert (ticket["intent"], ticket["priority"], ticket["group"]) == (
+        triage["intent"],
+        triage["priority"],
+        triage["group"],
+    )
+    assert (ticket["intent"], ticket["group"], ticket["language"]) == (
+        "logistics",
+        "logistics",
+        "zh",
     )
     actions = [e["action"] for e in ticket["timeline"]]
-    assert actions == ["ticket.created", "ticket.message_added", "ticket.triaged"]
-    assert count(core, tables.outbox) == 3
-    assert ticket["messages"][0]["triage"]["intent"] == "other"
+    assert actions[:3] == ["ticket.created", "ticket.message_added", "ticket.triaged"]
+    assert count(core, tables.outbox) == len(actions)
 
 
 def test_failed_use_case_leaves_nothing_behind(core: App) -> None:
@@ -227,7 +231,7 @@ def test_agent_corrections_become_labelled_examples_once(core: App) -> None:
         email="li@x.cn",
         name="李娜",
         password="long-password",
-        groups=["general", "finance"],
+        groups=["disputes", "finance"],
     )
     ticket_id = receive(
         core, body="我的货款什么时候到账？", customer=CustomerData(external_id="s1", role="seller")
@@ -238,8 +242,8 @@ def test_agent_corrections_become_labelled_examples_once(core: App) -> None:
         UpdateTicket(
             ticket_id=ticket_id,
             actor=actor,
-            intent="seller_payout",
-            group="finance",
+            intent="complaint",
+            group="disputes",
             tags=["payout"],
         ),
     )
@@ -253,5 +257,6 @@ def test_agent_corrections_become_labelled_examples_once(core: App) -> None:
     assert sorted(e["field"] for e in examples) == ["group", "intent"]
     intent_example = next(e for e in examples if e["field"] == "intent")
     assert intent_example["text"] == "我的货款什么时候到账？"
-    assert (intent_example["new"], intent_example["role"]) == ("seller_payout", "seller")
+    assert (intent_example["old"], intent_example["new"]) == ("seller_payout", "complaint")
+    assert intent_example["role"] == "seller"
     assert intent_example["agent_id"] == agent_id

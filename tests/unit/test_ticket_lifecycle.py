@@ -168,3 +168,12 @@ def test_placeholder_triage_goes_through_the_seam() -> None:
     assert (ticket.intent, ticket.priority, ticket.group) == ("other", "P3", "general")
     assert ticket.language == "zh"
     assert ticket.triage is not None and ticket.triage["reasons"]
+
+
+def test_a_ticket_is_rated_once() -> None:
+    ticket = stored_ticket("solved")
+    ticket.rate(5, "", CUSTOMER)
+    with pytest.raises(InvalidTransition) as err:
+        ticket.rate(1, "changed my mind", CUSTOMER)
+    assert err.value.code == "already_rated"
+    assert ticket.csat_score == 5

@@ -135,7 +135,6 @@ def _agents(core: App, data: DemoDataset) -> dict[str, int]:
             vip=agent.vip,
             language=agent.language,
         )
-        admin.update_agent(core.uow(), ids[agent.email], {"online": True})
     return ids
 
 

@@ -253,7 +253,12 @@ class Ticket:
         setattr(self, field, value)
         self._record(
             FieldChanged(
-                ticket_id=self.stored_id, actor=actor, field=field, old=old, new=value, reason=reason
+                ticket_id=self.stored_id,
+                actor=actor,
+                field=field,
+                old=old,
+                new=value,
+                reason=reason,
             )
         )
 
@@ -282,7 +287,9 @@ class Ticket:
     def link_order(self, order_ref: str, how: str, actor: Actor) -> None:
         self.order_ref = order_ref
         self.order_link = OrderLink(how).value
-        self._record(OrderLinked(ticket_id=self.stored_id, actor=actor, order_ref=order_ref, how=how))
+        self._record(
+            OrderLinked(ticket_id=self.stored_id, actor=actor, order_ref=order_ref, how=how)
+        )
 
     def apply_triage(self, result: TriageResult, actor: Actor) -> None:
         """Take intent, priority and group from triage: the one seam triage writes through."""
@@ -305,10 +312,14 @@ class Ticket:
     def rate(self, score: int, comment: str, actor: Actor) -> None:
         if self.status not in {Status.SOLVED, Status.CLOSED}:
             raise InvalidTransition("only a solved ticket can be rated", code="not_solved")
+        if self.csat_score is not None:
+            raise InvalidTransition("this ticket has already been rated", code="already_rated")
         if not 1 <= score <= 5:
             raise InvalidInput("rating must be between 1 and 5")
         self.csat_score = score
         self.csat_comment = comment.strip()[:2000]
         self._record(
-            TicketRated(ticket_id=self.stored_id, actor=actor, score=score, comment=self.csat_comment)
+            TicketRated(
+                ticket_id=self.stored_id, actor=actor, score=score, comment=self.csat_comment
+            )
         )

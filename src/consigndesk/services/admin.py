@@ -8,6 +8,7 @@ from consigndesk.domain.errors import Conflict, InvalidInput, NotFound
 from consigndesk.domain.people import Agent, Group
 from consigndesk.domain.taxonomy import DEFAULT_GROUPS
 from consigndesk.services.auth import hash_password
+from consigndesk.services.routing import Routing
 from consigndesk.services.unit_of_work import UnitOfWork
 
 
@@ -59,6 +60,8 @@ def update_agent(uow: UnitOfWork, agent_id: int, changes: dict[str, Any]) -> Non
         agent: Agent | None = uow.agents.get(agent_id)
         if agent is None:
             raise NotFound(f"agent {agent_id} not found")
+        presence = (agent.online, agent.active)
+        reach = (agent.capacity, list(agent.groups), agent.team)
         team = changes.get("team") or agent.team
         if "groups" in changes or "team" in changes:
             agent.groups = sorted(
@@ -67,6 +70,10 @@ def update_agent(uow: UnitOfWork, agent_id: int, changes: dict[str, Any]) -> Non
         for key in ("name", "role", "team", "capacity", "vip", "online", "active", "language"):
             if changes.get(key) is not None:
                 setattr(agent, key, changes[key])
+        if (agent.online, agent.active) != presence or (
+            agent.online and (agent.capacity, list(agent.groups), agent.team) != reach
+        ):
+            Routing().presence_changed(uow, agent)
         uow.commit()
 
 

@@ -19,6 +19,7 @@ from consigndesk.domain.tickets import Message, OrderLink, Ticket
 from consigndesk.domain.triage import Triage, TriageInput
 from consigndesk.services.customers import upsert_customer
 from consigndesk.services.html import sanitize_html
+from consigndesk.services.routing import Routing
 from consigndesk.services.unit_of_work import UnitOfWork
 
 MAX_BODY_CHARS = 100_000
@@ -39,6 +40,7 @@ class TicketServices:
 
     triage: Triage
     order_refs: OrderRefFinder
+    router: Routing | None = None
 
     # -- inbound --------------------------------------------------------------------------
     def receive_customer_message(self, uow: UnitOfWork, cmd: ReceiveCustomerMessage) -> Received:
@@ -74,6 +76,8 @@ class TicketServices:
             message.triage = result.as_dict()
             if created:
                 ticket.apply_triage(result, Actor.system("triage"))
+                if self.router is not None:
+                    self.router.ticket_created(uow, ticket)
             if cmd.idempotency_key and cmd.request_hash:
                 uow.idempotency.add("tickets", cmd.idempotency_key, cmd.request_hash, ticket.id)
             uow.commit()
@@ -173,9 +177,11 @@ class TicketServices:
                     body=body,
                 )
             )
+            before = (ticket.status, ticket.assignee_id, ticket.group)
             ticket.add_message(message, actor)
             if cmd.new_status:
                 ticket.change_status(cmd.new_status, actor, reason="set with the reply")
+            self._route_after_change(uow, ticket, before)
             uow.commit()
             assert message.id is not None
             return message.id
@@ -186,6 +192,7 @@ class TicketServices:
             actor, reason = cmd.actor, cmd.reason
             if actor.type == "agent":
                 _check_agent_may_touch(uow, _agent(uow, actor.id), ticket)
+            before = (ticket.status, ticket.assignee_id, ticket.group)
             if cmd.group is not None:
                 group = uow.groups.get(cmd.group)
                 if group is None:
@@ -203,7 +210,19 @@ class TicketServices:
                 self._assign(uow, ticket, cmd.assignee_id, actor, reason)
             if cmd.status is not None:
                 ticket.change_status(cmd.status, actor, reason)
+            self._route_after_change(uow, ticket, before)
             uow.commit()
+
+    def _route_after_change(
+        self, uow: UnitOfWork, ticket: Ticket, before: tuple[str, int | None, str]
+    ) -> None:
+        """Solved/closed, unassigned, reassigned or regrouped: let the router refill capacity."""
+        status, assignee, group = before
+        if self.router is None:
+            return
+        released = ticket.status != status and ticket.status in {"solved", "closed"}
+        if released or ticket.assignee_id != assignee or ticket.group != group:
+            self.router.ticket_changed(uow, ticket, assignee, group)
 
     def _assign(
         self, uow: UnitOfWork, ticket: Ticket, agent_id: int, actor: Actor, reason: str

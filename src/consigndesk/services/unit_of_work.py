@@ -16,7 +16,9 @@ class UnitOfWork(Protocol):
     idempotency: Any
     processed: Any
     api_keys: Any
+    articles: Any
     training: Any
+    routing: Any
 
     def __enter__(self) -> Self: ...
 

@@ -94,6 +94,7 @@ agents = Table(
     Column("online", Boolean, nullable=False, default=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", Time, nullable=False),
+    Column("last_assigned_at", Time),  # routing's round-robin among equally loaded agents
 )
 
 tickets = Table(
@@ -130,6 +131,9 @@ tickets = Table(
     Index("ix_tickets_group_status", "group", "status"),
     Index("ix_tickets_channel", "channel"),
 )
+
+# Routing counts each agent's open tickets (their load).
+Index("ix_tickets_assignee_status", tickets.c.assignee_id, tickets.c.status)
 
 messages = Table(
     "messages",
@@ -260,4 +264,94 @@ training_examples = Table(
     Column("group", String(40), nullable=False),
     Column("agent_id", BigInteger),
     Column("created_at", Time, nullable=False),
+)
+
+# --- knowledge base (help centre) ---------------------------------------------------------------
+# Search: kb_search_docs holds one row per PUBLISHED translation with pre-segmented tokens. The
+# migration adds, on SQLite, the FTS5 table `kb_fts` (external content = this table, kept in sync
+# by the repository) and, on PostgreSQL, a generated `tsv` column with a GIN index.
+
+kb_articles = Table(
+    "kb_articles",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("slug", String(80), nullable=False, unique=True),
+    Column("category", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("tags", JSON, nullable=False),
+    Column("intents", JSON, nullable=False),
+    Column("created_at", Time, nullable=False),
+    Column("updated_at", Time, nullable=False),
+    Column("published_at", Time),
+    Column("version", Integer, nullable=False),
+    Index("ix_kb_articles_status_category", "status", "category"),
+)
+
+kb_translations = Table(
+    "kb_translations",
+    metadata,
+    Column("article_id", ForeignKey("kb_articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("lang", String(8), primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("body_md", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", Time, nullable=False),
+    Column("updated_by", String(200), nullable=False),
+)
+
+kb_versions = Table(
+    "kb_versions",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("article_id", ForeignKey("kb_articles.id", ondelete="CASCADE"), nullable=False),
+    Column("lang", String(8), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("body_md", Text, nullable=False),
+    Column("body_html", Text, nullable=False),
+    Column("author_id", BigInteger),
+    Column("author_name", String(200), nullable=False),
+    Column("created_at", Time, nullable=False),
+    Index("ux_kb_versions_article_lang_version", "article_id", "lang", "version", unique=True),
+)
+
+kb_votes = Table(
+    "kb_votes",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("article_id", ForeignKey("kb_articles.id", ondelete="CASCADE"), nullable=False),
+    Column("lang", String(8), nullable=False),
+    Column("voter", String(64), nullable=False),
+    Column("helpful", Boolean, nullable=False),
+    Column("created_at", Time, nullable=False),
+    Column("updated_at", Time, nullable=False),
+    Index("ux_kb_votes_article_voter", "article_id", "voter", unique=True),
+)
+
+kb_search_docs = Table(
+    "kb_search_docs",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("article_id", ForeignKey("kb_articles.id", ondelete="CASCADE"), nullable=False),
+    Column("lang", String(8), nullable=False),
+    Column("title_tokens", Text, nullable=False),
+    Column("tag_tokens", Text, nullable=False),
+    Column("body_tokens", Text, nullable=False),
+    Column("doc_len", Integer, nullable=False),
+    Column("indexed_at", Time, nullable=False),
+    Index("ux_kb_search_docs_article_lang", "article_id", "lang", unique=True),
+)
+
+# Triage models trained from the seed set plus agents' corrections; the active one is served by
+# every process (each checks periodically and swaps it in). Stored as the model's own files.
+triage_models = Table(
+    "triage_models",
+    metadata,
+    Column("version", String(64), primary_key=True),
+    Column("created_at", Time, nullable=False),
+    Column("metrics", JSON, nullable=False),
+    Column("files", JSON, nullable=False),  # file name → base64 of its bytes (JSON + npz)
+    Column("active", Boolean, nullable=False, default=False),
+    Column("activated_at", Time),
 )

@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from consigndesk.adapters.db import repositories, tables
+from consigndesk.adapters.db.knowledge_repository import ArticleRepository
+from consigndesk.adapters.db.routing import RoutingRepository
 from consigndesk.domain.errors import StaleVersion
 from consigndesk.domain.events import Event, TicketEvent
 
@@ -44,7 +46,9 @@ class SqlUnitOfWork:
         self.idempotency = repositories.IdempotencyRepository(session)
         self.processed = repositories.ProcessedEventRepository(session)
         self.api_keys = repositories.ApiKeyRepository(session)
+        self.articles = ArticleRepository(session)
         self.training = repositories.TrainingExampleRepository(session)
+        self.routing = RoutingRepository(session)
         self._queued = []
         return self
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 
 from consigndesk.adapters.http import metrics
-from consigndesk.adapters.http.api import admin, auth, orders, platform, tickets
-from consigndesk.adapters.http.errors import error_body, install_error_handlers
+from consigndesk.adapters.http.api import admin, auth, knowledge, orders, platform, queue, tickets
+from consigndesk.adapters.http.errors import install_error_handlers
+from consigndesk.adapters.http.limits import BodyLimit
 from consigndesk.adapters.http.web import install_web
 from consigndesk.bootstrap import App
 
@@ -21,9 +22,11 @@ def create_app(core: App, *, run_relay: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if run_relay:
-            core.relay.start(core.settings.relay_interval)
+            core.start_background()
         yield
         core.relay.stop()
+        if core.refresher is not None:
+            core.refresher.stop()
 
     app = FastAPI(
         title="ConsignDesk",
@@ -33,20 +36,6 @@ def create_app(core: App, *, run_relay: bool = True) -> FastAPI:
     )
     app.state.core = core
     install_error_handlers(app)
-    limit = core.settings.max_body_bytes
-
-    @app.middleware("http")
-    async def body_limit(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            return JSONResponse(
-                error_body("payload_too_large", f"the body exceeds {limit} bytes"),
-                status_code=413,
-            )
-        return await call_next(request)
-
     app.middleware("http")(metrics.measure)
     app.add_middleware(
         SessionMiddleware,
@@ -56,7 +45,16 @@ def create_app(core: App, *, run_relay: bool = True) -> FastAPI:
         same_site="lax",
         https_only=core.settings.secure_cookies,
     )
-    for router in (tickets.router, platform.router, orders.router, admin.router, auth.router):
+    app.add_middleware(BodyLimit, max_bytes=core.settings.max_body_bytes)
+    for router in (
+        tickets.router,
+        platform.router,
+        orders.router,
+        admin.router,
+        auth.router,
+        queue.router,
+        knowledge.router,
+    ):
         app.include_router(router)
     install_web(app, core)
 

@@ -1,0 +1,182 @@
+"""Data access for routing and ETAs: agents' loads, group queues, measured response times."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from consigndesk.adapters.db import tables as t
+from consigndesk.domain.routing import (
+    LOAD_STATUSES,
+    QUEUE_STATUSES,
+    Candidate,
+    Held,
+    Waiting,
+)
+
+ASSIGNEE_FIELD = "assignee_id"
+
+
+class RoutingRepository:
+    """Reads flush the session first, so changes made earlier in the unit of work count."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def in_house_only_groups(self) -> set[str]:
+        self.session.flush()
+        rows = self.session.execute(select(t.groups.c.key).where(t.groups.c.in_house_only))
+        return {r[0] for r in rows}
+
+    def _loads(self) -> dict[int, int]:
+        rows = self.session.execute(
+            select(t.tickets.c.assignee_id, func.count())
+            .where(t.tickets.c.assignee_id.is_not(None), t.tickets.c.status.in_(LOAD_STATUSES))
+            .group_by(t.tickets.c.assignee_id)
+        )
+        return {int(r[0]): int(r[1]) for r in rows}
+
+    def candidates(self, agent_id: int | None = None) -> list[Candidate]:
+        """Active agents with their current load (one agent if `agent_id` is given)."""
+        self.session.flush()
+        query = select(
+            t.agents.c.id,
+            t.agents.c.groups,
+            t.agents.c.capacity,
+            t.agents.c.online,
+            t.agents.c.active,
+            t.agents.c.team,
+            t.agents.c.vip,
+            t.agents.c.last_assigned_at,
+        ).where(t.agents.c.active)
+        if agent_id is not None:
+            query = query.where(t.agents.c.id == agent_id)
+        loads = self._loads()
+        return [
+            Candidate(
+                agent_id=int(r.id),
+                groups=frozenset(r.groups or []),
+                capacity=int(r.capacity),
+                load=loads.get(int(r.id), 0),
+                online=bool(r.online),
+                active=bool(r.active),
+                outsourced=r.team == "outsourced",
+                vip=bool(r.vip),
+                last_assigned_at=r.last_assigned_at,
+            )
+            for r in self.session.execute(query.order_by(t.agents.c.id))
+        ]
+
+    def waiting(self, groups: Collection[str] | None = None) -> list[Waiting]:
+        """Unassigned new/open tickets (of `groups`, or all), in id order."""
+        self.session.flush()
+        query = (
+            select(
+                t.tickets.c.id,
+                t.tickets.c.group,
+                t.tickets.c.priority,
+                t.tickets.c.created_at,
+                t.tickets.c.first_response_at,
+                t.customers.c.tier,
+            )
+            .join(t.customers, t.customers.c.id == t.tickets.c.customer_id)
+            .where(t.tickets.c.assignee_id.is_(None), t.tickets.c.status.in_(QUEUE_STATUSES))
+        )
+        if groups is not None:
+            query = query.where(t.tickets.c.group.in_(sorted(groups)))
+        return [
+            Waiting(
+                ticket_id=int(r.id),
+                group=r.group,
+                priority=r.priority,
+                created_at=r.created_at,
+                vip=r.tier == "vip",
+                answered=r.first_response_at is not None,
+            )
+            for r in self.session.execute(query.order_by(t.tickets.c.id))
+        ]
+
+    def held_by(self, agent_id: int) -> list[Held]:
+        self.session.flush()
+        rows = self.session.execute(
+            select(t.tickets.c.id, t.tickets.c.status, t.tickets.c.first_response_at).where(
+                t.tickets.c.assignee_id == agent_id, t.tickets.c.status.in_(LOAD_STATUSES)
+            )
+        )
+        return [Held(ticket_id=int(r.id), status=r.status, first_response_at=r[2]) for r in rows]
+
+    def mark_assigned(self, agent_id: int, at: datetime) -> None:
+        """Remember when routing last gave this agent a ticket (round-robin among equals)."""
+        self.session.execute(
+            update(t.agents).where(t.agents.c.id == agent_id).values(last_assigned_at=at)
+        )
+
+    def set_etas(self, etas: Mapping[int, int]) -> None:
+        """Store ETAs with plain column updates: no version bump, no timeline row."""
+        for ticket_id, seconds in etas.items():
+            self.session.execute(
+                update(t.tickets).where(t.tickets.c.id == ticket_id).values(eta_seconds=seconds)
+            )
+
+    def arrivals(self, group: str, since: datetime) -> dict[str, int]:
+        """Tickets opened in `group` since then, by priority."""
+        rows = self.session.execute(
+            select(t.tickets.c.priority, func.count())
+            .where(t.tickets.c.group == group, t.tickets.c.created_at >= since)
+            .group_by(t.tickets.c.priority)
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
+    def durations(
+        self, group: str, since: datetime, limit: int = 200
+    ) -> tuple[list[float], list[float]]:
+        """Recent measured (assignment → first agent reply) and (assignment → solved) seconds.
+
+        The assignment time is the last routing or manual assignment recorded in the timeline
+        before the moment measured; a ticket answered without one counts from its creation.
+        """
+        tickets = self.session.execute(
+            select(
+                t.tickets.c.id,
+                t.tickets.c.created_at,
+                t.tickets.c.first_response_at,
+                t.tickets.c.solved_at,
+            )
+            .where(
+                t.tickets.c.group == group,
+                t.tickets.c.first_response_at.is_not(None),
+                t.tickets.c.first_response_at >= since,
+            )
+            .order_by(t.tickets.c.first_response_at.desc())
+            .limit(limit)
+        ).all()
+        if not tickets:
+            return [], []
+        assigned: dict[int, list[datetime]] = defaultdict(list)
+        for row in self.session.execute(
+            select(t.timeline.c.ticket_id, t.timeline.c.at, t.timeline.c.detail).where(
+                t.timeline.c.ticket_id.in_([r.id for r in tickets]),
+                t.timeline.c.action == "ticket.field_changed",
+            )
+        ):
+            detail: dict[str, Any] = row.detail or {}
+            if detail.get("field") == ASSIGNEE_FIELD and detail.get("new") is not None:
+                assigned[int(row.ticket_id)].append(row.at)
+        responses: list[float] = []
+        holds: list[float] = []
+        for r in tickets:
+            times = sorted(assigned.get(int(r.id), []))
+            responses.append(_since_assignment(r.created_at, times, r.first_response_at))
+            if r.solved_at is not None:
+                holds.append(_since_assignment(r.created_at, times, r.solved_at))
+        return responses, holds
+
+
+def _since_assignment(created: datetime, assignments: list[datetime], until: datetime) -> float:
+    start = max((a for a in assignments if a <= until), default=created)
+    return max((until - start).total_seconds(), 0.0)

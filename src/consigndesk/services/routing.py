@@ -1,0 +1,288 @@
+"""Routing use cases: push tickets to agents, let agents pull the next one, keep ETAs current.
+
+Decisions come from `domain.routing` and `domain.eta`; every (un)assignment goes through
+`Ticket.assign` with the router (or the agent) as actor, so it lands in the timeline and the
+outbox with the rest of the unit of work. ETAs are stored without either (see ADR 0202).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from consigndesk.domain import eta as eta_model
+from consigndesk.domain import routing as rules
+from consigndesk.domain.errors import Conflict, Forbidden, NotFound, StaleVersion
+from consigndesk.domain.events import Actor, utcnow
+from consigndesk.domain.people import Agent
+from consigndesk.domain.taxonomy import Priority
+from consigndesk.domain.tickets import Status, Ticket
+from consigndesk.services.unit_of_work import UnitOfWork
+
+ROUTER = Actor.system("router")
+RELEASING = {Status.SOLVED.value, Status.CLOSED.value}
+PULL_ATTEMPTS = 3
+
+
+class RoutingStore(Protocol):
+    """What routing reads and writes besides aggregates (`uow.routing`)."""
+
+    def in_house_only_groups(self) -> set[str]: ...
+
+    def candidates(self, agent_id: int | None = None) -> list[rules.Candidate]: ...
+
+    def waiting(self, groups: Collection[str] | None = None) -> list[rules.Waiting]: ...
+
+    def held_by(self, agent_id: int) -> list[rules.Held]: ...
+
+    def mark_assigned(self, agent_id: int, at: datetime) -> None: ...
+
+    def set_etas(self, etas: Mapping[int, int]) -> None: ...
+
+    def arrivals(self, group: str, since: datetime) -> dict[str, int]: ...
+
+    def durations(self, group: str, since: datetime) -> tuple[list[float], list[float]]: ...
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    group: str
+    in_house_only: bool
+    waiting: dict[str, int]  # by priority
+    agents_online: int
+    slots: int
+    free_slots: int
+    response_seconds: float  # measured (or default) assignment → first reply
+    eta_seconds: int  # a new ticket of the default priority, from now
+    eta_by_priority: dict[str, int]
+
+
+@dataclass
+class Routing:
+    """The router collaborator of `TicketServices` (wired in bootstrap)."""
+
+    eta: eta_model.EtaConfig = field(default_factory=eta_model.EtaConfig)
+    history: timedelta = timedelta(days=7)
+    arrival_window: timedelta = timedelta(hours=1)
+
+    # -- hooks the ticket use cases call inside their unit of work ------------------------
+    def ticket_created(self, uow: UnitOfWork, ticket: Ticket) -> None:
+        """A new, triaged ticket: route it (in queue order with its group's backlog)."""
+        self.dispatch(uow, {ticket.group}, reason="routed on arrival")
+
+    def ticket_changed(
+        self, uow: UnitOfWork, ticket: Ticket, before_assignee: int | None, before_group: str
+    ) -> None:
+        """After a solve/close, an unassignment or a group change: refill freed capacity."""
+        groups = {ticket.group, before_group}
+        if before_assignee is not None and (
+            ticket.status in RELEASING or ticket.assignee_id != before_assignee
+        ):
+            freed = uow.agents.get(before_assignee)
+            if freed is not None:
+                groups |= set(freed.groups)
+        avoid = {}
+        if ticket.assignee_id is None and before_assignee is not None:
+            avoid[ticket.stored_id] = before_assignee
+        self.dispatch(uow, groups, reason="capacity freed", avoid=avoid)
+
+    def presence_changed(self, uow: UnitOfWork, agent: Agent) -> None:
+        """An agent came online (offer them the queue) or left (hand back untouched tickets)."""
+        assert agent.id is not None
+        groups = set(agent.groups)
+        if not (agent.online and agent.active):
+            reason = f"{agent.name or 'the agent'} went offline; back to the queue"
+            for ticket_id in rules.returns_to_queue(uow.routing.held_by(agent.id)):
+                ticket: Ticket = uow.tickets.get(ticket_id)
+                ticket.assign(None, ROUTER, reason)
+                groups.add(ticket.group)
+            self.dispatch(uow, groups, reason="re-routed: the previous agent went offline")
+        else:
+            self.dispatch(uow, groups, reason="offered when the agent came online")
+
+    # -- the work ------------------------------------------------------------------------
+    def dispatch(
+        self,
+        uow: UnitOfWork,
+        groups: Iterable[str],
+        reason: str,
+        avoid: Mapping[int, int] | None = None,
+    ) -> list[rules.Assignment]:
+        """Assign what can be assigned in these groups' queues, then refresh their ETAs."""
+        groups = set(groups)
+        store: RoutingStore = uow.routing
+        now = utcnow()
+        planned = rules.plan(
+            store.waiting(groups),
+            store.candidates(),
+            store.in_house_only_groups(),
+            now,
+            avoid=avoid,
+        )
+        for assignment in planned:
+            ticket: Ticket = uow.tickets.get(assignment.ticket_id)
+            ticket.assign(assignment.agent_id, ROUTER, reason)
+            store.mark_assigned(assignment.agent_id, now)
+        self.refresh_etas(uow, groups, assigned=[a.ticket_id for a in planned], now=now)
+        return planned
+
+    def pull(self, uow: UnitOfWork, agent_id: int) -> int | None:
+        """The agent takes the head of their groups' queues; None when nothing waits."""
+        with uow:
+            agent: Agent | None = uow.agents.get(agent_id)
+            if agent is None or not agent.active:
+                raise Forbidden("unknown or inactive agent")
+            if not agent.online:
+                raise Conflict("go online before taking tickets", code="agent_offline")
+            store: RoutingStore = uow.routing
+            me = store.candidates(agent_id)[0]
+            head = rules.pick_next(me, store.waiting(agent.groups), store.in_house_only_groups())
+            if head is None:
+                return None
+            ticket: Ticket = uow.tickets.get(head.ticket_id)
+            actor = Actor(type="agent", id=agent.id, name=agent.name)
+            ticket.assign(agent_id, actor, "pulled from the queue (next ticket)")
+            now = utcnow()
+            store.mark_assigned(agent_id, now)
+            self.refresh_etas(uow, {ticket.group}, assigned=[head.ticket_id], now=now)
+            uow.commit()
+            return head.ticket_id
+
+    def refresh_etas(
+        self,
+        uow: UnitOfWork,
+        groups: Collection[str],
+        assigned: Collection[int] = (),
+        now: datetime | None = None,
+    ) -> None:
+        """Recompute and store the ETA of every unanswered waiting ticket of these groups,
+        and of tickets just assigned (now only their agent's first reply is to come).
+
+        Stored ETAs count from the ticket's creation: `created_at + eta_seconds` is when the
+        first human reply is expected.
+        """
+        now = now or utcnow()
+        store: RoutingStore = uow.routing
+        candidates = store.candidates()
+        in_house = store.in_house_only_groups()
+        waiting = store.waiting(groups)
+        just_assigned: list[Ticket] = [uow.tickets.get(i) for i in assigned]
+        loads = {
+            group: self._group_load(store, group, candidates, group in in_house, now)
+            for group in set(groups) | {t.group for t in just_assigned}
+        }
+        etas: dict[int, int] = {}
+        for group in sorted(groups):
+            load, rates = loads[group]
+            queue = [w for w in rules.ordered(waiting) if w.group == group]
+            ahead = eta_model.queue_etas(
+                [(w.ticket_id, w.priority) for w in queue], load, self.eta, rates
+            )
+            for w in queue:
+                if not w.answered:
+                    etas[w.ticket_id] = _from_creation(w.created_at, now, ahead[w.ticket_id])
+        for ticket in just_assigned:
+            if ticket.first_response_at is None:
+                reply = round(loads[ticket.group][0].response_seconds)
+                etas[ticket.stored_id] = _from_creation(ticket.created_at, now, reply)
+        store.set_etas(etas)
+
+    def _group_load(
+        self,
+        store: RoutingStore,
+        group: str,
+        candidates: list[rules.Candidate],
+        in_house_only: bool,
+        now: datetime,
+    ) -> tuple[eta_model.GroupLoad, dict[str, float]]:
+        slots, free = rules.group_slots(group, candidates, in_house_only)
+        responses, holds = store.durations(group, now - self.history)
+        load = eta_model.GroupLoad(
+            slots=slots,
+            free_slots=free,
+            response_seconds=eta_model.typical_seconds(
+                responses, self.eta.default_response_seconds, self.eta.min_samples
+            ),
+            handle_seconds=eta_model.typical_seconds(
+                holds, self.eta.default_handle_seconds, self.eta.min_samples
+            ),
+        )
+        window = self.arrival_window.total_seconds()
+        counts = store.arrivals(group, now - self.arrival_window)
+        return load, {p: n / window for p, n in counts.items()}
+
+    def overview(self, store: RoutingStore, groups: Iterable[str]) -> list[QueueSummary]:
+        """Per group: who waits (by priority), who is online, and the ETA of a new ticket."""
+        now = utcnow()
+        candidates = store.candidates()
+        waiting = store.waiting()
+        in_house = store.in_house_only_groups()
+        out = []
+        for key in groups:
+            in_house_only = key in in_house
+            load, rates = self._group_load(store, key, candidates, in_house_only, now)
+            mine = [w for w in waiting if w.group == key]
+            by_priority = {p.value: sum(1 for w in mine if w.priority == p) for p in Priority}
+            eta_by_priority = {
+                p.value: eta_model.first_response_eta(
+                    sum(1 for w in mine if rules.priority_rank(w.priority) <= p.rank),
+                    load,
+                    self.eta,
+                    eta_model.overtake_rate(p.value, rates),
+                )
+                for p in Priority
+            }
+            online = [c for c in candidates if c.online and c.may_work_in(key, in_house_only)]
+            out.append(
+                QueueSummary(
+                    group=key,
+                    in_house_only=in_house_only,
+                    waiting=by_priority,
+                    agents_online=len(online),
+                    slots=load.slots,
+                    free_slots=load.free_slots,
+                    response_seconds=load.response_seconds,
+                    eta_seconds=eta_by_priority[Priority.P3.value],
+                    eta_by_priority=eta_by_priority,
+                )
+            )
+        return out
+
+
+def _from_creation(created_at: datetime, now: datetime, seconds_from_now: int) -> int:
+    elapsed = max((now - created_at).total_seconds(), 0.0)
+    return round(elapsed) + seconds_from_now
+
+
+# -- use cases with their own unit of work -------------------------------------------------
+def next_ticket(uow: UnitOfWork, agent_id: int, router: Routing | None = None) -> int | None:
+    """Assign the head of the agent's queues to them; the ticket id, or None if none waits.
+
+    Two agents pulling at once may pick the same head; the loser retries with the next.
+    """
+    router = router or Routing()
+    for attempt in range(PULL_ATTEMPTS):
+        try:
+            return router.pull(uow, agent_id)
+        except StaleVersion:
+            if attempt == PULL_ATTEMPTS - 1:
+                raise
+    return None
+
+
+def set_agent_online(
+    uow: UnitOfWork, agent_id: int, online: bool, router: Routing | None = None
+) -> None:
+    """Presence: coming online offers the queue; going offline hands back untouched tickets."""
+    router = router or Routing()
+    with uow:
+        agent: Agent | None = uow.agents.get(agent_id)
+        if agent is None:
+            raise NotFound(f"agent {agent_id} not found")
+        if agent.online == online:
+            return
+        agent.online = online
+        router.presence_changed(uow, agent)
+        uow.commit()

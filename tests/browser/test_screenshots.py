@@ -1,0 +1,70 @@
+"""Screenshots of the main pages on the demo data, for a visual check (opt-in: slow seed).
+
+CONSIGNDESK_SCREENSHOT_DIR=/tmp/shots .venv/bin/pytest tests/browser/test_screenshots.py
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from consigndesk.adapters.db import tables
+from tests.browser.conftest import LiveServer
+
+SHOTS = os.environ.get("CONSIGNDESK_SCREENSHOT_DIR")
+pytestmark = pytest.mark.skipif(not SHOTS, reason="set CONSIGNDESK_SCREENSHOT_DIR to take them")
+
+
+def _login(page: Any, url: str, email: str, password: str) -> None:
+    page.goto(f"{url}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(f"{url}/")
+
+
+def _pick(core: Any, where: Any) -> int:
+    with core.database.read_sessions() as session:
+        return int(session.execute(select(tables.tickets.c.id).where(where).limit(1)).scalar_one())
+
+
+def test_screenshots(live_server: LiveServer, new_page: Any) -> None:
+    from consigndesk.demo.loader import DEMO_PASSWORD, seed
+
+    out = Path(str(SHOTS))
+    out.mkdir(parents=True, exist_ok=True)
+    core, url = live_server.core, live_server.url
+    summary = seed(core)
+    t = tables.tickets.c
+    with_order = _pick(core, t.order_ref.is_not(None) & (t.status == "open"))
+
+    zh = new_page(locale="zh-CN")
+    zh.goto(f"{url}/login")
+    zh.screenshot(path=str(out / "login-zh.png"))
+    _login(zh, url, "chen.jing@consigndesk.local", DEMO_PASSWORD)
+    zh.screenshot(path=str(out / "inbox-zh.png"), full_page=True)
+    zh.goto(f"{url}/tickets/{with_order}")
+    zh.screenshot(path=str(out / "ticket-zh.png"), full_page=True)
+
+    en = new_page(locale="en-US")
+    _login(en, url, "ryan.brooks@partner.consigndesk.local", DEMO_PASSWORD)
+    en.click("form.lang-switch button[value=en]")
+    en.screenshot(path=str(out / "inbox-en-outsourced.png"), full_page=True)
+    en.goto(f"{url}/tickets/{with_order}")
+    en.screenshot(path=str(out / "ticket-en-outsourced.png"), full_page=True)
+
+    customer = new_page(locale="zh-CN", width=1200)
+    customer.goto(f"{url}{summary.customer_link}")
+    customer.screenshot(path=str(out / "portal-list-zh.png"), full_page=True)
+    customer.click(".request-list a >> nth=0")
+    customer.wait_for_url(f"{url}/portal/tickets/*")
+    customer.screenshot(path=str(out / "portal-ticket.png"), full_page=True)
+    narrow = new_page(locale="en-US", width=420, height=860)
+    narrow.goto(f"{url}{summary.customer_link}")
+    narrow.screenshot(path=str(out / "portal-list-mobile-en.png"), full_page=True)
+    for page in (zh, en, customer, narrow):
+        assert page.js_errors == []

@@ -1,0 +1,249 @@
+"""Routing, queues and ETAs against a real database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from consigndesk.adapters.db import queries, tables
+from consigndesk.bootstrap import App
+from consigndesk.domain.commands import (
+    AddAgentMessage,
+    CustomerData,
+    ReceiveCustomerMessage,
+    UpdateTicket,
+)
+from consigndesk.domain.errors import Conflict
+from consigndesk.domain.events import Actor
+from consigndesk.domain.triage import PlaceholderTriage
+from consigndesk.services import admin
+from consigndesk.services.routing import next_ticket, set_agent_online
+
+SYSTEM = Actor(type="system", name="test")
+
+
+@pytest.fixture(autouse=True)
+def fixed_triage(core: App) -> None:
+    """Routing starts where triage ends: pin triage so every ticket is general / P3."""
+    core.tickets.triage = PlaceholderTriage()
+
+
+def agent(
+    core: App,
+    email: str,
+    groups: list[str],
+    *,
+    online: bool = True,
+    team: str = "in_house",
+    capacity: int = 10,
+    vip: bool = False,
+) -> int:
+    agent_id = admin.create_agent(
+        core.uow(),
+        email=email,
+        name=email.split("@")[0],
+        password="long-password",
+        team=team,
+        groups=groups,
+        capacity=capacity,
+        vip=vip,
+    )
+    if online:
+        set_agent_online(core.uow(), agent_id, True)
+    return agent_id
+
+
+def receive(core: App, customer: str = "b1", tier: str | None = None) -> int:
+    cmd = ReceiveCustomerMessage(
+        customer=CustomerData(external_id=customer, role="buyer", tier=tier),
+        channel="api",
+        body="我的快递到哪了？",
+    )
+    return core.tickets.receive_customer_message(core.uow(), cmd).ticket_id
+
+
+def detail(core: App, ticket_id: int) -> dict:
+    with core.database.read_sessions() as session:
+        found = queries.ticket_detail(session, ticket_id)
+    assert found is not None
+    return found
+
+
+def move(core: App, ticket_id: int, **changes) -> None:
+    core.tickets.update_ticket(
+        core.uow(), UpdateTicket(ticket_id=ticket_id, actor=SYSTEM, **changes)
+    )
+
+
+def age(core: App, ticket_id: int, minutes: int) -> None:
+    """Make a ticket older (the queue is oldest first within a priority)."""
+    with core.database.write_sessions.begin() as session:
+        created = session.execute(
+            select(tables.tickets.c.created_at).where(tables.tickets.c.id == ticket_id)
+        ).scalar_one()
+        session.execute(
+            update(tables.tickets)
+            .where(tables.tickets.c.id == ticket_id)
+            .values(created_at=created - timedelta(minutes=minutes))
+        )
+
+
+def assignments(ticket: dict) -> list[dict]:
+    return [
+        e
+        for e in ticket["timeline"]
+        if e["action"] == "ticket.field_changed" and e["detail"]["field"] == "assignee_id"
+    ]
+
+
+def test_new_ticket_goes_to_the_least_loaded_online_agent_of_its_group(core: App) -> None:
+    busy = agent(core, "busy@x.cn", ["general"])
+    idle = agent(core, "idle@x.cn", ["general"])
+    agent(core, "away@x.cn", ["general"], online=False)
+    agent(core, "other@x.cn", ["logistics"])
+    first = receive(core, "c1")
+    assert detail(core, first)["assignee_id"] == busy  # equal loads: lowest id first
+    second = receive(core, "c2")
+    ticket = detail(core, second)
+    assert ticket["assignee_id"] == idle
+    assert ticket["status"] == "open"
+    rows = assignments(ticket)
+    assert len(rows) == 1
+    assert rows[0]["actor_name"] == "router" and rows[0]["detail"]["new"] == idle
+    assert rows[0]["reason"] == "routed on arrival"
+    assert ticket["eta_seconds"] == 600  # no history yet: the default reply time
+
+
+def test_with_nobody_online_the_ticket_waits_unassigned_with_an_eta(core: App) -> None:
+    agent(core, "away@x.cn", ["general"], online=False)
+    first = receive(core, "c1")
+    second = receive(core, "c2")
+    a, b = detail(core, first), detail(core, second)
+    assert (a["assignee_id"], a["status"]) == (None, "new")
+    assert a["eta_seconds"] is not None and a["eta_seconds"] > 600
+    assert b["eta_seconds"] >= a["eta_seconds"]  # behind it in the queue
+    assert assignments(a) == []
+    versions_before = a["version"]
+    receive(core, "c3")  # refreshes ETAs of the group without touching versions
+    assert detail(core, first)["version"] == versions_before
+
+
+def test_next_ticket_pulls_a_p1_before_an_older_p3(core: App) -> None:
+    me = agent(core, "li@x.cn", ["general"], online=False)
+    older_p3 = receive(core, "c1")
+    age(core, older_p3, 60)
+    p1 = receive(core, "c2")
+    move(core, p1, priority="P1")
+    set_agent_online(core.uow(), me, True)  # coming online takes the queue, up to capacity
+    assert detail(core, p1)["assignee_id"] == me
+    assert detail(core, older_p3)["assignee_id"] == me
+
+    admin.update_agent(core.uow(), me, {"capacity": 0})  # now only pulls work
+    p3 = receive(core, "c3")
+    age(core, p3, 60)
+    urgent = receive(core, "c4")
+    move(core, urgent, priority="P1")
+    assert next_ticket(core.uow(), me) == urgent
+    assert next_ticket(core.uow(), me) == p3
+    assert next_ticket(core.uow(), me) is None
+    pulled = assignments(detail(core, urgent))[-1]
+    assert (pulled["actor_type"], pulled["actor_id"]) == ("agent", me)
+
+
+def test_an_offline_agent_cannot_pull(core: App) -> None:
+    me = agent(core, "li@x.cn", ["general"], online=False)
+    with pytest.raises(Conflict):
+        next_ticket(core.uow(), me)
+
+
+def test_outsourced_agents_never_get_finance(core: App) -> None:
+    outsourced = agent(core, "o@x.cn", ["general", "logistics"], team="outsourced")
+    ticket_id = receive(core)
+    assert detail(core, ticket_id)["assignee_id"] == outsourced
+    move(core, ticket_id, unassign=True, group="finance")
+    assert detail(core, ticket_id)["assignee_id"] is None
+    assert next_ticket(core.uow(), outsourced) is None
+    inside = agent(core, "in@x.cn", ["finance"])
+    assert detail(core, ticket_id)["assignee_id"] == inside
+
+
+def test_vip_customers_go_to_vip_agents_first(core: App) -> None:
+    agent(core, "plain@x.cn", ["general"])
+    vip_agent = agent(core, "vip@x.cn", ["general"], vip=True)
+    plain_ticket = receive(core, "c1")  # equal loads: the lower id, the plain agent
+    assert detail(core, plain_ticket)["assignee_id"] != vip_agent
+    vip_ticket = receive(core, "v1", tier="vip")
+    assert detail(core, vip_ticket)["assignee_id"] == vip_agent
+    another_vip = receive(core, "v2", tier="vip")  # the VIP agent is busier, still preferred
+    assert detail(core, another_vip)["assignee_id"] == vip_agent
+
+
+def test_going_offline_returns_untouched_tickets_and_reroutes_them(core: App) -> None:
+    leaving = agent(core, "leaving@x.cn", ["general"])
+    untouched = receive(core, "c1")
+    answered = receive(core, "c2")
+    assert {detail(core, t)["assignee_id"] for t in (untouched, answered)} == {leaving}
+    core.tickets.add_agent_message(
+        core.uow(), AddAgentMessage(ticket_id=answered, agent_id=leaving, body="您好")
+    )
+    staying = agent(core, "staying@x.cn", ["general"], capacity=0)  # full: cannot take it yet
+    admin.update_agent(core.uow(), leaving, {"online": False})
+    back = detail(core, untouched)
+    assert back["assignee_id"] is None
+    assert back["eta_seconds"] is not None
+    returned = assignments(back)[-1]
+    assert returned["detail"]["new"] is None
+    assert "went offline" in returned["reason"]
+    assert detail(core, answered)["assignee_id"] == leaving  # the conversation stays
+    admin.update_agent(core.uow(), staying, {"capacity": 5})
+    assert detail(core, untouched)["assignee_id"] == staying
+
+    set_agent_online(core.uow(), leaving, True)
+    other = agent(core, "third@x.cn", ["general"], online=False)
+    fresh = receive(core, "c3")
+    assert detail(core, fresh)["assignee_id"] in {staying, leaving}
+    set_agent_online(core.uow(), other, True)
+    holder = detail(core, fresh)["assignee_id"]
+    set_agent_online(core.uow(), holder, False)
+    assert detail(core, fresh)["assignee_id"] not in {holder, None}
+
+
+def test_solving_a_ticket_offers_the_queue_to_its_agent(core: App) -> None:
+    me = agent(core, "li@x.cn", ["general"], capacity=1)
+    mine = receive(core, "c1")
+    waiting = receive(core, "c2")
+    assert detail(core, mine)["assignee_id"] == me
+    assert detail(core, waiting)["assignee_id"] is None
+    core.tickets.add_agent_message(
+        core.uow(),
+        AddAgentMessage(ticket_id=mine, agent_id=me, body="已处理", new_status="solved"),
+    )
+    taken = detail(core, waiting)
+    assert taken["assignee_id"] == me
+    assert assignments(taken)[-1]["reason"] == "capacity freed"
+
+
+def test_unassigning_does_not_hand_the_ticket_straight_back(core: App) -> None:
+    first = agent(core, "a@x.cn", ["general"])
+    second = agent(core, "b@x.cn", ["general"])
+    ticket_id = receive(core)
+    assert detail(core, ticket_id)["assignee_id"] == first
+    move(core, ticket_id, unassign=True, reason="not mine")
+    assert detail(core, ticket_id)["assignee_id"] == second
+
+
+def test_eta_uses_measured_reply_times_of_the_group(core: App) -> None:
+    me = agent(core, "li@x.cn", ["general"])
+    answered = []
+    for i in range(5):
+        ticket_id = receive(core, f"c{i}")
+        core.tickets.add_agent_message(
+            core.uow(), AddAgentMessage(ticket_id=ticket_id, agent_id=me, body="您好")
+        )
+        answered.append(ticket_id)
+    fresh = detail(core, receive(core, "c9"))
+    assert fresh["assignee_id"] == me
+    # replies came within seconds of assignment here, far below the 10-minute default
+    assert fresh["eta_seconds"] < 60

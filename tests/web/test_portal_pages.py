@@ -1,0 +1,146 @@
+"""The customer portal through HTTP: signed links, isolation, new requests, replies, rating."""
+
+from __future__ import annotations
+
+from consigndesk.domain.commands import AddAgentMessage, UpdateTicket
+from consigndesk.domain.events import Actor
+from tests.web import seed
+from tests.web.conftest import Web, csrf_of
+from tests.web.test_agent_pages import detail
+
+
+def test_bad_or_expired_links_get_a_clear_401(web: Web) -> None:
+    client = web.client()
+    bad = client.get("/portal?token=not-a-token")
+    assert bad.status_code == 401
+    assert "此链接无效" in bad.text
+    expired = client.get(f"/portal?token={seed.portal_token(web.core, ttl=-10)}")
+    assert expired.status_code == 401
+    assert "此链接已过期" in expired.text
+    assert client.get("/portal/tickets").status_code == 401  # no customer in the session
+
+
+def test_a_signed_link_opens_the_customers_own_requests(web: Web) -> None:
+    mine = seed.customer_ticket(web.core, "u-a", "我的问题", subject="A 的请求")
+    theirs = seed.customer_ticket(web.core, "u-b", "别人的问题", subject="B 的请求")
+    client = web.client()
+    entered = client.get(
+        f"/portal?token={seed.portal_token(web.core, 'u-a')}", follow_redirects=False
+    )
+    assert (entered.status_code, entered.headers["location"]) == (303, "/portal/tickets")
+    listing = client.get("/portal/tickets").text
+    assert "A 的请求" in listing and "B 的请求" not in listing
+    assert client.get(f"/portal/tickets/{mine}").status_code == 200
+
+    other = client.get(f"/portal/tickets/{theirs}")
+    assert other.status_code == 404
+    token = csrf_of(listing)
+    reply = client.post(f"/portal/tickets/{theirs}/reply", data={"body": "偷看", "csrf": token})
+    assert reply.status_code == 404
+    assert all(m["body"] != "偷看" for m in detail(web, theirs)["messages"])
+    # a customer session never reaches the agent pages
+    assert client.get(f"/tickets/{theirs}", follow_redirects=False).status_code == 303
+
+
+def test_new_request_with_one_of_their_orders(web: Web) -> None:
+    seed.apply_order(web.core)
+    client = web.customer_client("u-buyer-1")
+    page = client.get("/portal/tickets").text
+    assert f'value="{seed.ORDER_REF}"' in page  # their orders are offered
+    token = csrf_of(page)
+
+    foreign = client.post(
+        "/portal/tickets",
+        data={"subject": "x", "body": "y", "order_ref": "JS99999999999999", "csrf": token},
+    )
+    assert foreign.status_code == 422 and "请选择您自己的订单" in foreign.text
+
+    sent = client.post(
+        "/portal/tickets",
+        follow_redirects=False,
+        data={
+            "subject": "相机有划痕",
+            "body": "收到的相机屏幕有划痕",
+            "order_ref": seed.ORDER_REF,
+            "csrf": token,
+        },
+    )
+    assert sent.status_code == 303
+    ticket_id = int(sent.headers["location"].rsplit("/", 1)[1])
+    created = detail(web, ticket_id)
+    assert (created["channel"], created["order_ref"], created["subject"]) == (
+        "web",
+        seed.ORDER_REF,
+        "相机有划痕",
+    )
+    assert created["customer"]["external_id"] == "u-buyer-1"
+    assert "谢谢，我们已收到您的请求" in client.get(sent.headers["location"]).text
+
+
+def test_customer_reads_the_public_conversation_and_replies(web: Web) -> None:
+    agent_id = seed.agent(web.core, "li.na@desk.test")
+    ticket_id = seed.customer_ticket(web.core)
+    for body, visibility in (("内部：先查物流", "internal"), ("您好，正在为您查询。", "public")):
+        web.core.tickets.add_agent_message(
+            web.core.uow(),
+            AddAgentMessage(
+                ticket_id=ticket_id,
+                agent_id=agent_id,
+                body=body,
+                visibility=visibility,
+                new_status="pending" if visibility == "public" else None,
+            ),
+        )
+    client = web.customer_client("u-buyer-1")
+
+    page = client.get(f"/portal/tickets/{ticket_id}").text
+    assert "您好，正在为您查询。" in page
+    assert "先查物流" not in page  # internal notes stay internal
+    assert "step step-current" in page and "等待您回复" in page
+
+    sent = client.post(
+        f"/portal/tickets/{ticket_id}/reply",
+        follow_redirects=False,
+        data={"body": "单号是多少？", "csrf": csrf_of(page)},
+    )
+    assert sent.headers["location"] == f"/portal/tickets/{ticket_id}"
+    after = detail(web, ticket_id)
+    assert after["messages"][-1]["body"] == "单号是多少？"
+    assert after["messages"][-1]["channel"] == "web"
+    assert after["status"] == "open"  # the customer wrote again
+
+
+def test_rating_only_once_the_ticket_is_solved(web: Web) -> None:
+    agent_id = seed.agent(web.core, "li.na@desk.test")
+    ticket_id = seed.customer_ticket(web.core)
+    client = web.customer_client("u-buyer-1")
+    page = client.get(f"/portal/tickets/{ticket_id}").text
+    assert "/rating" not in page
+    early = client.post(
+        f"/portal/tickets/{ticket_id}/rating", data={"score": "5", "csrf": csrf_of(page)}
+    )
+    assert early.status_code == 409 and "只有已解决的请求才能评价" in early.text
+    assert detail(web, ticket_id)["csat_score"] is None
+
+    web.core.tickets.update_ticket(
+        web.core.uow(),
+        UpdateTicket(ticket_id=ticket_id, actor=Actor(type="agent", id=agent_id), status="solved"),
+    )
+    page = client.get(f"/portal/tickets/{ticket_id}").text
+    assert f'action="/portal/tickets/{ticket_id}/rating"' in page
+    rated = client.post(
+        f"/portal/tickets/{ticket_id}/rating",
+        follow_redirects=False,
+        data={"score": "5", "comment": "很满意", "csrf": csrf_of(page)},
+    )
+    assert rated.status_code == 303
+    shown = client.get(f"/portal/tickets/{ticket_id}").text
+    assert "您的评价" in shown and "很满意" in shown and '/rating"' not in shown
+    stored = detail(web, ticket_id)
+    assert (stored["csat_score"], stored["csat_comment"]) == (5, "很满意")
+
+    again = client.post(
+        f"/portal/tickets/{ticket_id}/rating", data={"score": "1", "csrf": csrf_of(shown)}
+    )
+    assert again.status_code == 409
+    assert detail(web, ticket_id)["csat_score"] == 5
