@@ -20,7 +20,7 @@ from consigndesk.domain.triage import Triage
 from consigndesk.model_registry import EngineRefresher
 from consigndesk.services.bus import EventBus
 from consigndesk.services.reactions import Reactions
-from consigndesk.services.routing import Routing
+from consigndesk.services.routing import QueueEtaRefresher, Routing
 from consigndesk.services.tickets import TicketServices
 from consigndesk.triage import TriageEngine, default_engine
 
@@ -42,6 +42,10 @@ class App:
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.database.write_sessions, on_commit=self.relay.notify)
+
+    def read_uow(self) -> SqlUnitOfWork:
+        """For use cases that only read: on SQLite it never takes the write lock."""
+        return SqlUnitOfWork(self.database.read_sessions)
 
     def start_background(self) -> None:
         """The outbox relay and the triage-model refresher (servers call this; the CLI need not)."""
@@ -111,8 +115,13 @@ def build(
         engine=engine,
         refresher=refresher,
     )
-    reactions = Reactions(uow_factory=app.uow)
-    for name, handlers in reactions.subscriptions().items():
-        for handler in handlers:
-            bus.subscribe(name, handler)
+    assert app.tickets.router is not None
+    refresher_of_etas = QueueEtaRefresher(uow_factory=app.uow, routing=app.tickets.router)
+    for subscriptions in (
+        Reactions(uow_factory=app.uow).subscriptions(),
+        refresher_of_etas.subscriptions(),
+    ):
+        for name, handlers in subscriptions.items():
+            for handler in handlers:
+                bus.subscribe(name, handler)
     return app

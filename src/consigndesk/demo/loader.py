@@ -24,6 +24,7 @@ from consigndesk.domain.events import Actor
 from consigndesk.services import admin
 from consigndesk.services.auth import CustomerIdentity, sign_customer_token
 from consigndesk.services.customers import upsert_customer
+from consigndesk.services.knowledge import seed_knowledge_base
 from consigndesk.services.platform_events import apply_platform_event
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -51,6 +52,7 @@ class SeedSummary:
     orders: int
     events_applied: int
     tickets_created: int
+    articles_created: int
     logins: list[tuple[str, str, str]]
     customer_link: str
 
@@ -58,7 +60,7 @@ class SeedSummary:
         return (
             f"{self.customers} customers, {self.orders} orders "
             f"({self.events_applied} new platform events), "
-            f"{self.tickets_created} new tickets"
+            f"{self.tickets_created} new tickets, {self.articles_created} new help articles"
         )
 
 
@@ -79,6 +81,7 @@ def seed(core: App, *, now: datetime | None = None, progress: bool = False) -> S
     data = build_dataset(now, seed=DEMO_SEED)
     secret = _platform_secret(core)
     admin.ensure_default_groups(core.uow())
+    articles = seed_knowledge_base(core.uow)
     agent_ids = _agents(core, data)
     _customers(core, data)
     applied = 0
@@ -110,6 +113,7 @@ def seed(core: App, *, now: datetime | None = None, progress: bool = False) -> S
         orders=len(data.orders),
         events_applied=applied,
         tickets_created=created,
+        articles_created=articles["created"],
         logins=[(a.email, a.role, a.team) for a in data.agents],
         customer_link=f"/portal?token={token}",
     )

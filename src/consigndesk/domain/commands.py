@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from consigndesk.domain.attachments import Upload
 from consigndesk.domain.events import Actor
 
 
@@ -37,7 +38,7 @@ class ReceiveCustomerMessage:
     order_ref: str | None = None
     ticket_id: int | None = None
     external_id: str | None = None  # channel's own message id: a repeat is a no-op
-    attachments: list[dict[str, Any]] = field(default_factory=list)
+    attachments: list[Upload] = field(default_factory=list)
     idempotency_key: str | None = None
     request_hash: str | None = None
 

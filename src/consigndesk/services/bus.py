@@ -20,7 +20,12 @@ EventHandler = Callable[[Envelope], None]
 
 
 class EventBus(Protocol):
-    def subscribe(self, name: str, handler: EventHandler) -> None: ...
+    def subscribe(self, name: str, handler: EventHandler) -> None:
+        """Work subscription: across all server processes, ONE process handles each event
+        (reactions that write: receipts, rules, notifications)."""
+
+    def subscribe_broadcast(self, name: str, handler: EventHandler) -> None:
+        """Every process handles each event (live updates to the browsers it serves)."""
 
     def publish(self, envelope: Envelope) -> None:
-        """Deliver to every subscriber; raising means 'not delivered, try again later'."""
+        """Hand over for delivery; raising means 'not delivered, try again later'."""

@@ -7,7 +7,7 @@ outbox with the rest of the unit of work. ETAs are stored without either (see AD
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -19,6 +19,7 @@ from consigndesk.domain.events import Actor, utcnow
 from consigndesk.domain.people import Agent
 from consigndesk.domain.taxonomy import Priority
 from consigndesk.domain.tickets import Status, Ticket
+from consigndesk.services.bus import Envelope
 from consigndesk.services.unit_of_work import UnitOfWork
 
 ROUTER = Actor.system("router")
@@ -40,6 +41,10 @@ class RoutingStore(Protocol):
     def mark_assigned(self, agent_id: int, at: datetime) -> None: ...
 
     def set_etas(self, etas: Mapping[int, int]) -> None: ...
+
+    def ahead_in_queue(
+        self, ticket_id: int, group: str, priority: str, created_at: datetime
+    ) -> int: ...
 
     def arrivals(self, group: str, since: datetime) -> dict[str, int]: ...
 
@@ -66,11 +71,29 @@ class Routing:
     eta: eta_model.EtaConfig = field(default_factory=eta_model.EtaConfig)
     history: timedelta = timedelta(days=7)
     arrival_window: timedelta = timedelta(hours=1)
+    load_ttl: timedelta = timedelta(seconds=10)
+    _loads: dict[str, tuple[datetime, tuple[eta_model.GroupLoad, dict[str, float]]]] = field(
+        default_factory=dict, repr=False
+    )
 
     # -- hooks the ticket use cases call inside their unit of work ------------------------
     def ticket_created(self, uow: UnitOfWork, ticket: Ticket) -> None:
-        """A new, triaged ticket: route it (in queue order with its group's backlog)."""
+        """A new, triaged ticket: route it (in queue order with its group's backlog) and give it
+        its first ETA; the rest of the queue's ETAs are refreshed after commit."""
         self.dispatch(uow, {ticket.group}, reason="routed on arrival")
+        store: RoutingStore = uow.routing
+        now = utcnow()
+        load, rates = self._cached_load(store, ticket.group, now)
+        if ticket.assignee_id is not None:
+            seconds = round(load.response_seconds)
+        else:
+            ahead = store.ahead_in_queue(
+                ticket.stored_id, ticket.group, ticket.priority, ticket.created_at
+            )
+            seconds = eta_model.first_response_eta(
+                ahead, load, self.eta, eta_model.overtake_rate(ticket.priority, rates)
+            )
+        ticket.eta_seconds = _from_creation(ticket.created_at, now, seconds)
 
     def ticket_changed(
         self, uow: UnitOfWork, ticket: Ticket, before_assignee: int | None, before_group: str
@@ -110,22 +133,21 @@ class Routing:
         reason: str,
         avoid: Mapping[int, int] | None = None,
     ) -> list[rules.Assignment]:
-        """Assign what can be assigned in these groups' queues, then refresh their ETAs."""
+        """Assign what can be assigned in these groups' queues (queue ETAs are refreshed after
+        commit by `QueueEtaRefresher`, off the request path)."""
         groups = set(groups)
         store: RoutingStore = uow.routing
+        candidates = store.candidates()
+        if not any(c.online and c.load < c.capacity and c.groups & groups for c in candidates):
+            return []  # nobody can take work: skip reading the queue
         now = utcnow()
         planned = rules.plan(
-            store.waiting(groups),
-            store.candidates(),
-            store.in_house_only_groups(),
-            now,
-            avoid=avoid,
+            store.waiting(groups), candidates, store.in_house_only_groups(), now, avoid=avoid
         )
         for assignment in planned:
             ticket: Ticket = uow.tickets.get(assignment.ticket_id)
             ticket.assign(assignment.agent_id, ROUTER, reason)
             store.mark_assigned(assignment.agent_id, now)
-        self.refresh_etas(uow, groups, assigned=[a.ticket_id for a in planned], now=now)
         return planned
 
     def pull(self, uow: UnitOfWork, agent_id: int) -> int | None:
@@ -146,7 +168,6 @@ class Routing:
             ticket.assign(agent_id, actor, "pulled from the queue (next ticket)")
             now = utcnow()
             store.mark_assigned(agent_id, now)
-            self.refresh_etas(uow, {ticket.group}, assigned=[head.ticket_id], now=now)
             uow.commit()
             return head.ticket_id
 
@@ -188,6 +209,19 @@ class Routing:
                 reply = round(loads[ticket.group][0].response_seconds)
                 etas[ticket.stored_id] = _from_creation(ticket.created_at, now, reply)
         store.set_etas(etas)
+
+    def _cached_load(
+        self, store: RoutingStore, group: str, now: datetime
+    ) -> tuple[eta_model.GroupLoad, dict[str, float]]:
+        """The group's load, measured at most every `load_ttl` (it feeds every new ticket)."""
+        cached = self._loads.get(group)
+        if cached is not None and now - cached[0] < self.load_ttl:
+            return cached[1]
+        load = self._group_load(
+            store, group, store.candidates(), group in store.in_house_only_groups(), now
+        )
+        self._loads[group] = (now, load)
+        return load
 
     def _group_load(
         self,
@@ -249,6 +283,50 @@ class Routing:
                 )
             )
         return out
+
+
+# Events that move a queue; the refresher recomputes the ETAs of the affected group.
+QUEUE_EVENTS = ("ticket.created", "ticket.status_changed", "ticket.field_changed")
+QUEUE_FIELDS = {"assignee_id", "group", "priority"}
+
+
+@dataclass
+class QueueEtaRefresher:
+    """Keeps waiting tickets' ETAs current as the queue moves, after commit and coalesced: one
+    refresh covers every event that happened before it started (less a safety margin for
+    transactions still committing), so a burst of arrivals costs one refresh, not one each."""
+
+    uow_factory: Callable[[], UnitOfWork]
+    routing: Routing
+    margin: timedelta = timedelta(seconds=5)
+    _refreshed: dict[str, datetime] = field(default_factory=dict, repr=False)
+
+    def on_event(self, envelope: Envelope) -> None:
+        payload = envelope.payload
+        if envelope.name == "ticket.field_changed" and payload.get("field") not in QUEUE_FIELDS:
+            return
+        with self.uow_factory() as uow:
+            ticket: Ticket | None = uow.tickets.get(payload["ticket_id"])
+            if ticket is None:
+                return
+            groups = {ticket.group}
+            if payload.get("field") == "group" and payload.get("old"):
+                groups.add(str(payload["old"]))
+            stale = {
+                g
+                for g in groups
+                if self._refreshed.get(g) is None or envelope.occurred_at >= self._refreshed[g]
+            }
+            if not stale:
+                return
+            started = utcnow()
+            self.routing.refresh_etas(uow, stale, assigned=[ticket.stored_id], now=started)
+            uow.commit()
+        for group in stale:
+            self._refreshed[group] = started - self.margin
+
+    def subscriptions(self) -> dict[str, list[Callable[[Envelope], None]]]:
+        return {name: [self.on_event] for name in QUEUE_EVENTS}
 
 
 def _from_creation(created_at: datetime, now: datetime, seconds_from_now: int) -> int:

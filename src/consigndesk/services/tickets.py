@@ -17,6 +17,7 @@ from consigndesk.domain.orders import OrderRefFinder
 from consigndesk.domain.people import Agent, Customer
 from consigndesk.domain.tickets import Message, OrderLink, Ticket
 from consigndesk.domain.triage import Triage, TriageInput
+from consigndesk.services.attachments import store_attachment
 from consigndesk.services.customers import upsert_customer
 from consigndesk.services.html import sanitize_html
 from consigndesk.services.routing import Routing
@@ -64,10 +65,16 @@ class TicketServices:
                     channel=cmd.channel,
                     body=body,
                     body_html=sanitize_html(cmd.body_html) if cmd.body_html else "",
-                    attachments=cmd.attachments,
+                    attachments=[
+                        store_attachment(
+                            uow, filename=u.filename, data=u.data, declared_type=u.content_type
+                        )
+                        for u in cmd.attachments
+                    ],
                     external_id=cmd.external_id,
                 )
             )
+            uow.attachments.link([a["id"] for a in message.attachments], ticket.stored_id)
             if created:
                 ticket.record_created(actor)
                 self._link_order(uow, ticket, cmd, customer, actor)

@@ -18,6 +18,7 @@ class UnitOfWork(Protocol):
     api_keys: Any
     articles: Any
     training: Any
+    attachments: Any
     routing: Any
 
     def __enter__(self) -> Self: ...

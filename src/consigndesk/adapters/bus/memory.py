@@ -14,6 +14,10 @@ class MemoryBus:
     def subscribe(self, name: str, handler: EventHandler) -> None:
         self._handlers[name].append(handler)
 
+    def subscribe_broadcast(self, name: str, handler: EventHandler) -> None:
+        """One process: broadcast and work subscriptions are the same thing."""
+        self._handlers[name].append(handler)
+
     def publish(self, envelope: Envelope) -> None:
         for handler in self._handlers.get(envelope.name, ()):
             handler(envelope)

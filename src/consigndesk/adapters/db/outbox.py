@@ -33,15 +33,12 @@ class OutboxRelay:
         with self._drain_lock:
             while True:
                 rows = self._pending()
-                if not rows:
-                    return delivered
-                progressed = False
-                for row in rows:
-                    if self._deliver(row):
-                        delivered += 1
-                        progressed = True
-                if not progressed:
-                    return delivered
+                done = [row["seq"] for row in rows if self._deliver(row)]
+                if done:
+                    self._mark_published(done)
+                delivered += len(done)
+                if not rows or len(done) < len(rows):
+                    return delivered  # all caught up, or failures wait for the next round
 
     def _pending(self) -> list[dict[str, object]]:
         with self._db.read_sessions() as session:
@@ -74,13 +71,16 @@ class OutboxRelay:
                     .values(attempts=tables.outbox.c.attempts + 1, last_error=str(exc)[:2000])
                 )
             return False
+        return True
+
+    def _mark_published(self, seqs: list[object]) -> None:
+        """One write for the whole batch (on SQLite every write transaction takes the lock)."""
         with self._db.write_sessions.begin() as session:
             session.execute(
                 update(tables.outbox)
-                .where(tables.outbox.c.seq == row["seq"])
+                .where(tables.outbox.c.seq.in_(seqs))
                 .values(published_at=utcnow(), attempts=tables.outbox.c.attempts + 1)
             )
-        return True
 
     # -- background running ----------------------------------------------------------------
     def notify(self) -> None:

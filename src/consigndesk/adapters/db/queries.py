@@ -125,6 +125,14 @@ def list_tickets(session: Session, f: TicketFilter) -> tuple[list[dict[str, Any]
     return rows, next_cursor
 
 
+def ticket_row(session: Session, ticket_id: int) -> dict[str, Any] | None:
+    """The ticket's own columns only (what a create call answers with)."""
+    row = session.execute(select(t.tickets).where(t.tickets.c.id == ticket_id)).mappings().first()
+    if row is None:
+        return None
+    return {**row, "reference": format_reference(ticket_id)}
+
+
 def ticket_detail(session: Session, ticket_id: int) -> dict[str, Any] | None:
     row = session.execute(select(t.tickets).where(t.tickets.c.id == ticket_id)).mappings().first()
     if row is None:

@@ -303,3 +303,29 @@ class TrainingExampleRepository:
             select(tables.training_examples).order_by(tables.training_examples.c.id)
         ).mappings()
         return [dict(r) for r in rows]
+
+
+class AttachmentRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.session.execute(tables.attachments.insert().values(**row))
+
+    def link(self, attachment_ids: list[str], ticket_id: int) -> None:
+        if attachment_ids:
+            self.session.execute(
+                update(tables.attachments)
+                .where(tables.attachments.c.id.in_(attachment_ids))
+                .values(ticket_id=ticket_id)
+            )
+
+    def get(self, attachment_id: str) -> dict[str, Any] | None:
+        row = (
+            self.session.execute(
+                select(tables.attachments).where(tables.attachments.c.id == attachment_id)
+            )
+            .mappings()
+            .first()
+        )
+        return dict(row) if row else None

@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from consigndesk.adapters.db import tables as t
@@ -117,11 +117,56 @@ class RoutingRepository:
         )
 
     def set_etas(self, etas: Mapping[int, int]) -> None:
-        """Store ETAs with plain column updates: no version bump, no timeline row."""
-        for ticket_id, seconds in etas.items():
+        """Store changed ETAs with plain column updates: no version bump, no timeline row."""
+        if not etas:
+            return
+        current = dict(
             self.session.execute(
-                update(t.tickets).where(t.tickets.c.id == ticket_id).values(eta_seconds=seconds)
+                select(t.tickets.c.id, t.tickets.c.eta_seconds).where(
+                    t.tickets.c.id.in_(list(etas))
+                )
+            ).all()
+        )
+        changed = [
+            {"tid": ticket_id, "eta": seconds}
+            for ticket_id, seconds in etas.items()
+            if current.get(ticket_id) != seconds
+        ]
+        if changed:
+            self.session.execute(
+                update(t.tickets)
+                .where(t.tickets.c.id == bindparam("tid"))
+                .values(eta_seconds=bindparam("eta"))
+                .execution_options(synchronize_session=False),
+                changed,
             )
+
+    def ahead_in_queue(
+        self, ticket_id: int, group: str, priority: str, created_at: datetime
+    ) -> int:
+        """Waiting tickets of the group that come before this one (P1 first, then oldest)."""
+        self.session.flush()
+        tk = t.tickets.c
+        earlier = or_(
+            tk.priority < priority,
+            and_(
+                tk.priority == priority,
+                or_(
+                    tk.created_at < created_at, and_(tk.created_at == created_at, tk.id < ticket_id)
+                ),
+            ),
+        )
+        return int(
+            self.session.execute(
+                select(func.count()).where(
+                    tk.group == group,
+                    tk.assignee_id.is_(None),
+                    tk.status.in_(QUEUE_STATUSES),
+                    tk.id != ticket_id,
+                    earlier,
+                )
+            ).scalar_one()
+        )
 
     def arrivals(self, group: str, since: datetime) -> dict[str, int]:
         """Tickets opened in `group` since then, by priority."""

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -355,3 +356,23 @@ triage_models = Table(
     Column("active", Boolean, nullable=False, default=False),
     Column("activated_at", Time),
 )
+
+# Files customers send (email attachments, call recordings, uploads). Kept in the database so
+# every stateless server process can serve them; messages refer to them by id.
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("ticket_id", ForeignKey("tickets.id"), index=True),
+    Column("filename", String(200), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", Time, nullable=False),
+)
+
+# List views filter by one column and page by id (newest first): these keep them index-only.
+Index("ix_tickets_status_id", tickets.c.status, tickets.c.id)
+Index("ix_tickets_group_id", tickets.c.group, tickets.c.id)
+Index("ix_tickets_order_ref", tickets.c.order_ref)

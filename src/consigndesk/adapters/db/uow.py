@@ -48,6 +48,7 @@ class SqlUnitOfWork:
         self.api_keys = repositories.ApiKeyRepository(session)
         self.articles = ArticleRepository(session)
         self.training = repositories.TrainingExampleRepository(session)
+        self.attachments = repositories.AttachmentRepository(session)
         self.routing = RoutingRepository(session)
         self._queued = []
         return self

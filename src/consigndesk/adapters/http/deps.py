@@ -86,14 +86,14 @@ def session_agent(request: Request, app: App) -> dict[str, Any] | None:
     return None
 
 
-async def principal(request: Request, app: AppDep) -> Principal:
+def principal(request: Request, app: AppDep) -> Principal:
+    """A plain `def`: FastAPI runs it in the thread pool, so its queries never block the loop."""
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise ApiError(401, "unauthorized", "use 'Authorization: Bearer <api key>'")
-        identity = authenticate_api_key(app.uow(), token)
-        return Principal(api_key=identity)
+        return Principal(api_key=authenticate_api_key(app.read_uow(), token))
     agent = session_agent(request, app)
     customer = request.session.get("customer")
     if agent is None and customer is None:

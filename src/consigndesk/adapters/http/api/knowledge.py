@@ -8,11 +8,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from consigndesk.adapters.db.uow import SqlUnitOfWork
 from consigndesk.adapters.http import schemas
 from consigndesk.adapters.http.deps import AppDep, PrincipalDep
 from consigndesk.adapters.http.errors import ApiError
-from consigndesk.bootstrap import App
 from consigndesk.domain.knowledge import Author
 from consigndesk.services import knowledge
 
@@ -22,11 +20,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 Lang = Literal["zh", "en"]
 VOTER_KEY = "kb_voter"
-
-
-def reader(app: App) -> SqlUnitOfWork:
-    """A unit of work on the read sessions: SQLite readers never wait for the write lock."""
-    return SqlUnitOfWork(app.database.read_sessions)
 
 
 def editor(who: PrincipalDep) -> Author:
@@ -86,18 +79,18 @@ def search_help(
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> dict[str, Any]:
     """Published articles in `lang` matching `q` (typos corrected, synonyms added), best first."""
-    return knowledge.search_help(reader(app), q, lang, limit)
+    return knowledge.search_help(app.read_uow(), q, lang, limit)
 
 
 @router.get("/help/categories", responses=ERRORS)
 def help_categories(app: AppDep, lang: Lang = "zh") -> list[dict[str, Any]]:
     """Published articles grouped by category (the help-centre home page)."""
-    return knowledge.help_center_index(reader(app), lang)
+    return knowledge.help_center_index(app.read_uow(), lang)
 
 
 @router.get("/help/articles/{article_id}", responses=ERRORS)
 def read_article(article_id: int, app: AppDep, lang: Lang = "zh") -> dict[str, Any]:
-    view = knowledge.get_article(reader(app), article_id, lang=lang)
+    view = knowledge.get_article(app.read_uow(), article_id, lang=lang)
     tr = view["translations"][lang]
     return {
         "id": view["id"],
@@ -135,7 +128,7 @@ def list_articles(
     category: str | None = None,
     intent: str | None = None,
 ) -> list[dict[str, Any]]:
-    return knowledge.list_articles(reader(app), status=status, category=category, intent=intent)
+    return knowledge.list_articles(app.read_uow(), status=status, category=category, intent=intent)
 
 
 @router.post("/articles", status_code=201, responses=ERRORS)
@@ -164,7 +157,7 @@ def get_article(
     version: Annotated[int | None, Query(ge=1, description="show this version of `lang`")] = None,
 ) -> dict[str, Any]:
     return knowledge.get_article(
-        reader(app), article_id, lang=lang, version=version, published_only=False
+        app.read_uow(), article_id, lang=lang, version=version, published_only=False
     )
 
 
@@ -202,4 +195,4 @@ def unpublish(article_id: int, app: AppDep, who: Editor) -> dict[str, Any]:
 def versions(
     article_id: int, app: AppDep, who: Editor, lang: Lang | None = None
 ) -> list[dict[str, Any]]:
-    return knowledge.article_versions(reader(app), article_id, lang)
+    return knowledge.article_versions(app.read_uow(), article_id, lang)

@@ -53,7 +53,9 @@ async def receive_event(
         raise ApiError(503, "platform_not_configured", "CONSIGNDESK_PLATFORM_SECRET is not set")
     authorization = request.headers.get("authorization")
     if authorization:
-        identity = authenticate_api_key(app.uow(), authorization.partition(" ")[2])
+        identity = await run_in_threadpool(
+            authenticate_api_key, app.read_uow(), authorization.partition(" ")[2]
+        )
         require_scope(identity, "platform")
     raw_body = await request.body()
     verify_signature(app.platform_secret, raw_body, x_signature)

@@ -41,10 +41,6 @@ def _load(session: ReadSession, who: Principal, ticket_id: int) -> dict[str, Any
     return ticket_for(who, detail)
 
 
-def _created_body(detail: dict[str, Any]) -> dict[str, Any]:
-    return {key: detail[key] for key in schemas.TicketCreated.model_fields}
-
-
 @router.post("", status_code=201, response_model=schemas.TicketCreated, responses=ERRORS)
 def create_ticket(
     body: schemas.TicketCreate,
@@ -83,7 +79,10 @@ def create_ticket(
         response.status_code = 200
     else:
         TICKETS_CREATED.labels(body.channel).inc()
-    return _created_body(_load(session, who, received.ticket_id))
+    session.rollback()  # a fresh snapshot that includes the commit above
+    row = queries.ticket_row(session, received.ticket_id)
+    assert row is not None
+    return {key: row[key] for key in schemas.TicketCreated.model_fields}
 
 
 @router.get("", response_model=schemas.TicketList, responses=ERRORS)
