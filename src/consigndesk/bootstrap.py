@@ -38,6 +38,7 @@ class App:
     platform_secret: str | None
     engine: TriageEngine | None = None  # None when a test passes its own Triage
     refresher: EngineRefresher | None = None
+    queue_etas: QueueEtaRefresher | None = None
     extras: dict[str, object] = field(default_factory=dict)
 
     def uow(self) -> SqlUnitOfWork:
@@ -50,14 +51,19 @@ class App:
     def start_background(self) -> None:
         """The outbox relay and the triage-model refresher (servers call this; the CLI need not)."""
         self.relay.start(self.settings.relay_interval)
-        if self.refresher is not None:
-            self.refresher.start()
+        for worker in (self.refresher, self.queue_etas):
+            if worker is not None:
+                worker.start()
 
     def close(self) -> None:
-        self.relay.stop()
-        if self.refresher is not None:
-            self.refresher.stop()
+        self.stop_background()
         self.database.dispose()
+
+    def stop_background(self) -> None:
+        self.relay.stop()
+        for worker in (self.refresher, self.queue_etas):
+            if worker is not None:
+                worker.stop()
 
 
 def stored_setting(
@@ -116,10 +122,10 @@ def build(
         refresher=refresher,
     )
     assert app.tickets.router is not None
-    refresher_of_etas = QueueEtaRefresher(uow_factory=app.uow, routing=app.tickets.router)
+    app.queue_etas = QueueEtaRefresher(uow_factory=app.uow, routing=app.tickets.router)
     for subscriptions in (
         Reactions(uow_factory=app.uow).subscriptions(),
-        refresher_of_etas.subscriptions(),
+        app.queue_etas.subscriptions(),
     ):
         for name, handlers in subscriptions.items():
             for handler in handlers:

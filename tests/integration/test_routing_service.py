@@ -249,3 +249,23 @@ def test_eta_uses_measured_reply_times_of_the_group(core: App) -> None:
     assert fresh["assignee_id"] == me
     # replies came within seconds of assignment here, far below the 10-minute default
     assert fresh["eta_seconds"] < 60
+
+
+def test_waiting_tickets_etas_shrink_when_the_queue_moves(core: App) -> None:
+    me = agent(core, "li@x.cn", ["general"], capacity=1)
+    busy = receive(core, "c0")
+    first, second = receive(core, "c1"), receive(core, "c2")
+    assert detail(core, busy)["assignee_id"] == me
+    assert detail(core, first)["assignee_id"] is None
+    core.relay.drain()
+    assert core.queue_etas is not None
+    core.queue_etas.flush()
+    before = detail(core, second)["eta_seconds"]
+    core.tickets.update_ticket(
+        core.uow(), UpdateTicket(ticket_id=busy, actor=Actor.system("t"), status="solved")
+    )
+    assert detail(core, first)["assignee_id"] == me  # capacity freed: the head moves on
+    core.relay.drain()
+    assert "general" in core.queue_etas.flush()
+    assert detail(core, second)["eta_seconds"] < before  # one ticket fewer ahead of it
+    assert core.queue_etas.flush() == set()  # nothing moved since

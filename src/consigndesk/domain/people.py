@@ -75,17 +75,18 @@ class Customer:
         phone: str | None = None,
     ) -> None:
         """Take the platform's latest word on who this customer is; absent fields stay."""
-        if role:
-            self.role = _choice(CustomerRole, role, "role")
-        if tier:
-            self.tier = _choice(Tier, tier, "tier")
-        if name:
-            self.name = name
-        if email:
-            self.email = email
-        if phone:
-            self.phone = phone
-        self.updated_at = utcnow()
+        wanted = {
+            "role": _choice(CustomerRole, role, "role") if role else None,
+            "tier": _choice(Tier, tier, "tier") if tier else None,
+            "name": name,
+            "email": email,
+            "phone": phone,
+        }
+        changed = {k: v for k, v in wanted.items() if v and getattr(self, k) != v}
+        for key, value in changed.items():
+            setattr(self, key, value)
+        if changed:
+            self.updated_at = utcnow()
 
     @property
     def stored_id(self) -> int:

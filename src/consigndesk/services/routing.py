@@ -7,10 +7,13 @@ outbox with the rest of the unit of work. ETAs are stored without either (see AD
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
+
+import structlog
 
 from consigndesk.domain import eta as eta_model
 from consigndesk.domain import routing as rules
@@ -22,6 +25,7 @@ from consigndesk.domain.tickets import Status, Ticket
 from consigndesk.services.bus import Envelope
 from consigndesk.services.unit_of_work import UnitOfWork
 
+log = structlog.get_logger(__name__)
 ROUTER = Actor.system("router")
 RELEASING = {Status.SOLVED.value, Status.CLOSED.value}
 PULL_ATTEMPTS = 3
@@ -292,38 +296,67 @@ QUEUE_FIELDS = {"assignee_id", "group", "priority"}
 
 @dataclass
 class QueueEtaRefresher:
-    """Keeps waiting tickets' ETAs current as the queue moves, after commit and coalesced: one
-    refresh covers every event that happened before it started (less a safety margin for
-    transactions still committing), so a burst of arrivals costs one refresh, not one each."""
+    """Keeps waiting tickets' ETAs current as the queue moves, off the request path: events
+    mark their group dirty, and `flush` (every `interval` seconds in servers) recomputes each
+    dirty group once, however many tickets arrived meanwhile. ETAs are derived data, so a
+    crash between the two loses nothing that the next event does not repair."""
 
     uow_factory: Callable[[], UnitOfWork]
     routing: Routing
-    margin: timedelta = timedelta(seconds=5)
-    _refreshed: dict[str, datetime] = field(default_factory=dict, repr=False)
+    interval: float = 2.0
+    _dirty: set[str] = field(default_factory=set, repr=False)
+    _assigned: set[int] = field(default_factory=set, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _stop: threading.Event = field(default_factory=threading.Event, repr=False)
+    _thread: threading.Thread | None = field(default=None, repr=False)
 
     def on_event(self, envelope: Envelope) -> None:
         payload = envelope.payload
-        if envelope.name == "ticket.field_changed" and payload.get("field") not in QUEUE_FIELDS:
+        field_name = payload.get("field")
+        if envelope.name == "ticket.field_changed" and field_name not in QUEUE_FIELDS:
             return
         with self.uow_factory() as uow:
             ticket: Ticket | None = uow.tickets.get(payload["ticket_id"])
             if ticket is None:
                 return
             groups = {ticket.group}
-            if payload.get("field") == "group" and payload.get("old"):
-                groups.add(str(payload["old"]))
-            stale = {
-                g
-                for g in groups
-                if self._refreshed.get(g) is None or envelope.occurred_at >= self._refreshed[g]
-            }
-            if not stale:
-                return
-            started = utcnow()
-            self.routing.refresh_etas(uow, stale, assigned=[ticket.stored_id], now=started)
-            uow.commit()
-        for group in stale:
-            self._refreshed[group] = started - self.margin
+        if field_name == "group" and payload.get("old"):
+            groups.add(str(payload["old"]))
+        with self._lock:
+            self._dirty |= groups
+            if field_name == "assignee_id" and payload.get("new") is not None:
+                self._assigned.add(int(payload["ticket_id"]))
+
+    def flush(self) -> set[str]:
+        """Recompute the ETAs of every dirty group now; returns the groups refreshed."""
+        with self._lock:
+            groups, assigned = self._dirty, self._assigned
+            self._dirty, self._assigned = set(), set()
+        if groups:
+            with self.uow_factory() as uow:
+                self.routing.refresh_etas(uow, groups, assigned=sorted(assigned))
+                uow.commit()
+        return groups
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+
+        def run() -> None:
+            while not self._stop.wait(self.interval):
+                try:
+                    self.flush()
+                except Exception:  # a database hiccup must not stop the refresher
+                    log.exception("routing.eta_refresh_failed")
+
+        self._thread = threading.Thread(target=run, name="eta-refresh", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
 
     def subscriptions(self) -> dict[str, list[Callable[[Envelope], None]]]:
         return {name: [self.on_event] for name in QUEUE_EVENTS}

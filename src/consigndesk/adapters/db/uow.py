@@ -71,8 +71,7 @@ class SqlUnitOfWork:
         events = self._collect()
         try:
             self.session.flush()  # version checks happen here, before anything else is written
-            for event in events:
-                self._write(event)
+            self._write(events)
             self.session.commit()
         except StaleDataError:
             self.session.rollback()
@@ -82,32 +81,42 @@ class SqlUnitOfWork:
         if events and self._on_commit is not None:
             self._on_commit()
 
-    def _write(self, event: Event) -> None:
-        payload = _jsonable(event.payload())
-        self.session.execute(
-            tables.outbox.insert().values(
-                event_id=event.id,
-                name=event.name,
-                payload=payload,
-                occurred_at=event.at,
-                attempts=0,
+    def _write(self, events: list[Event]) -> None:
+        """Outbox rows for every event and timeline rows for ticket events, one batch each."""
+        if not events:
+            return
+        outbox_rows, timeline_rows = [], []
+        for event in events:
+            payload = _jsonable(event.payload())
+            outbox_rows.append(
+                {
+                    "event_id": event.id,
+                    "name": event.name,
+                    "payload": payload,
+                    "occurred_at": event.at,
+                    "attempts": 0,
+                }
             )
-        )
-        if isinstance(event, TicketEvent):
-            detail = {k: v for k, v in payload.items() if k not in {"ticket_id", "actor", "reason"}}
-            self.session.execute(
-                tables.timeline.insert().values(
-                    ticket_id=event.ticket_id,
-                    event_id=event.id,
-                    action=event.name,
-                    actor_type=event.actor.type,
-                    actor_id=event.actor.id,
-                    actor_name=event.actor.name,
-                    detail=detail,
-                    reason=event.reason,
-                    at=event.at,
+            if isinstance(event, TicketEvent):
+                detail = {
+                    k: v for k, v in payload.items() if k not in {"ticket_id", "actor", "reason"}
+                }
+                timeline_rows.append(
+                    {
+                        "ticket_id": event.ticket_id,
+                        "event_id": event.id,
+                        "action": event.name,
+                        "actor_type": event.actor.type,
+                        "actor_id": event.actor.id,
+                        "actor_name": event.actor.name,
+                        "detail": detail,
+                        "reason": event.reason,
+                        "at": event.at,
+                    }
                 )
-            )
+        self.session.execute(tables.outbox.insert(), outbox_rows)
+        if timeline_rows:
+            self.session.execute(tables.timeline.insert(), timeline_rows)
 
     def rollback(self) -> None:
         self.session.rollback()

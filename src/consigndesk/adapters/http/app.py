@@ -24,9 +24,7 @@ def create_app(core: App, *, run_relay: bool = True) -> FastAPI:
         if run_relay:
             core.start_background()
         yield
-        core.relay.stop()
-        if core.refresher is not None:
-            core.refresher.stop()
+        core.stop_background()
 
     app = FastAPI(
         title="ConsignDesk",
