@@ -16,10 +16,10 @@ from sqlalchemy import select, update
 from consigndesk.adapters.db import tables
 from consigndesk.adapters.db.engine import Database
 from consigndesk.domain.events import utcnow
+from consigndesk.services.admin import INTENT_GROUPS_KEY
 from consigndesk.triage import TriageEngine, TriageModel, load_model, save_model
 
 log = structlog.get_logger(__name__)
-INTENT_GROUPS_KEY = "intent_groups"
 
 
 def _to_files(model: TriageModel) -> dict[str, str]:

@@ -272,3 +272,29 @@ def test_chunked_oversized_body_is_refused(api: Api) -> None:
         headers={**api.integration, "Content-Type": "application/json"},
     )
     assert_error(response, 413, "payload_too_large")
+
+
+def test_admins_route_intents_to_other_groups(api: Api) -> None:
+    boss, csrf = api.login("admin@desk.test")
+    h = {"X-CSRF-Token": csrf}
+    assert boss.get("/api/v1/intent-groups").json()["seller_payout"] == "finance"
+    agent, agent_csrf = api.login("li.na@desk.test")
+    assert_error(
+        agent.put(
+            "/api/v1/intent-groups",
+            json={"logistics": "general"},
+            headers={"X-CSRF-Token": agent_csrf},
+        ),
+        403,
+        "admin_only",
+    )
+    assert_error(
+        boss.put("/api/v1/intent-groups", json={"weather": "general"}, headers=h),
+        422,
+        "invalid_input",
+    )
+    changed = boss.put("/api/v1/intent-groups", json={"logistics": "general"}, headers=h)
+    assert changed.status_code == 200 and changed.json()["logistics"] == "general"
+    ticket = create(api, body="我的快递三天了还没到，物流一直不更新")
+    assert (ticket["intent"], ticket["group"]) == ("logistics", "general")
+    assert boss.get("/api/v1/intent-groups").json()["logistics"] == "general"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from consigndesk.domain.errors import Conflict, InvalidInput, NotFound
 from consigndesk.domain.people import Agent, Group
-from consigndesk.domain.taxonomy import DEFAULT_GROUPS
+from consigndesk.domain.taxonomy import DEFAULT_GROUP_FOR_INTENT, DEFAULT_GROUPS, Intent
 from consigndesk.services.auth import hash_password
 from consigndesk.services.routing import Routing
 from consigndesk.services.unit_of_work import UnitOfWork
@@ -105,3 +106,24 @@ def ensure_default_groups(uow: UnitOfWork) -> None:
                     )
                 )
         uow.commit()
+
+
+INTENT_GROUPS_KEY = "intent_groups"
+
+
+def set_intent_groups(uow: UnitOfWork, mapping: dict[str, str]) -> dict[str, str]:
+    """Admins route intents to other groups; identifiers stay TAXONOMY.md's (never renamed)."""
+    with uow:
+        for intent, group in mapping.items():
+            if intent not in set(Intent):
+                raise InvalidInput(f"unknown intent {intent!r}")
+            if uow.groups.get(group) is None:
+                raise InvalidInput(f"unknown group {group!r}")
+        overrides = {
+            intent: group
+            for intent, group in mapping.items()
+            if DEFAULT_GROUP_FOR_INTENT[Intent(intent)] != group
+        }
+        uow.settings.put(INTENT_GROUPS_KEY, json.dumps(overrides, sort_keys=True))
+        uow.commit()
+    return {i.value: overrides.get(i.value, g) for i, g in DEFAULT_GROUP_FOR_INTENT.items()}

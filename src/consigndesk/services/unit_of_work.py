@@ -19,6 +19,7 @@ class UnitOfWork(Protocol):
     articles: Any
     training: Any
     attachments: Any
+    settings: Any
     routing: Any
 
     def __enter__(self) -> Self: ...

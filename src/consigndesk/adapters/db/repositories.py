@@ -329,3 +329,23 @@ class AttachmentRepository:
             .first()
         )
         return dict(row) if row else None
+
+
+class SettingsRepository:
+    """Small operator settings shared by every process (key → JSON text)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, key: str) -> str | None:
+        row = self.session.execute(
+            select(tables.settings_kv.c.value).where(tables.settings_kv.c.key == key)
+        ).first()
+        return str(row[0]) if row else None
+
+    def put(self, key: str, value: str) -> None:
+        changed = self.session.execute(
+            update(tables.settings_kv).where(tables.settings_kv.c.key == key).values(value=value)
+        )
+        if changed.rowcount == 0:  # type: ignore[attr-defined]
+            self.session.execute(tables.settings_kv.insert().values(key=key, value=value))

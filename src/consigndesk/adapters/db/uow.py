@@ -49,6 +49,7 @@ class SqlUnitOfWork:
         self.articles = ArticleRepository(session)
         self.training = repositories.TrainingExampleRepository(session)
         self.attachments = repositories.AttachmentRepository(session)
+        self.settings = repositories.SettingsRepository(session)
         self.routing = RoutingRepository(session)
         self._queued = []
         return self

@@ -10,6 +10,8 @@ from consigndesk.adapters.db import queries
 from consigndesk.adapters.http import schemas
 from consigndesk.adapters.http.deps import Admin, AppDep, ReadSession, Staff
 from consigndesk.domain.errors import NotFound
+from consigndesk.domain.taxonomy import DEFAULT_GROUP_FOR_INTENT
+from consigndesk.model_registry import intent_groups
 from consigndesk.services import admin
 from consigndesk.services.auth import create_api_key
 
@@ -71,3 +73,19 @@ def revoke_key(key_id: int, app: AppDep, who: Admin) -> Response:
             raise NotFound(f"API key {key_id} not found or already revoked")
         uow.commit()
     return Response(status_code=204)
+
+
+@router.get("/intent-groups", response_model=dict[str, str], responses=ERRORS)
+def get_intent_groups(app: AppDep, who: Staff) -> dict[str, str]:
+    """Where each TAXONOMY.md intent is routed (the defaults, with admins' changes)."""
+    overrides = intent_groups(app.database)
+    return {i.value: overrides.get(i.value, g) for i, g in DEFAULT_GROUP_FOR_INTENT.items()}
+
+
+@router.put("/intent-groups", response_model=dict[str, str], responses=ERRORS)
+def put_intent_groups(body: dict[str, str], app: AppDep, who: Admin) -> dict[str, str]:
+    """Route intents to other groups; applied here at once, by other processes within a minute."""
+    mapping = admin.set_intent_groups(app.uow(), body)
+    if app.engine is not None:
+        app.engine.set_intent_groups(mapping)
+    return mapping
