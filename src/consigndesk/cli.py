@@ -103,8 +103,9 @@ def demo(
     typer.echo(f"  database: {core.settings.database_url}")
     typer.echo(f"  {summary}")
     typer.echo(f"  agent logins (password for all: {DEMO_PASSWORD}):")
+    width = max(len(email) for email, _, _ in summary.logins)
     for email, role, team in summary.logins:
-        typer.echo(f"    {email:<32} {role:<10} {team}")
+        typer.echo(f"    {email:<{width}}  {role:<10} {team}")
     typer.echo(f"  customer page (signed link): http://{host}:{port}{summary.customer_link}")
     if not no_serve:
         _serve(core, host, port)
