@@ -8,17 +8,26 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from consigndesk.adapters.bus.memory import MemoryBus
+from consigndesk.adapters.bus.nats import JetStreamOptions, NatsBus
+from consigndesk.adapters.channels.chat.channel import EXTRAS_KEY as CHAT
+from consigndesk.adapters.channels.chat.channel import ChatChannel
+from consigndesk.adapters.channels.email.wiring import email_channel
+from consigndesk.adapters.channels.voice.wiring import voice_calls
 from consigndesk.adapters.db import tables
 from consigndesk.adapters.db.engine import Database, create_database, migrate
 from consigndesk.adapters.db.orm import start_mappers
 from consigndesk.adapters.db.outbox import OutboxRelay
 from consigndesk.adapters.db.uow import SqlUnitOfWork
+from consigndesk.adapters.llm.chat_completions import ChatCompletionsPhraser
 from consigndesk.config import Settings
+from consigndesk.domain.answer_guards import AnswerPolicy
 from consigndesk.domain.errors import InvalidInput
 from consigndesk.domain.orders import OrderRefFinder
 from consigndesk.domain.triage import Triage
 from consigndesk.model_registry import EngineRefresher
+from consigndesk.services.answers import Answerer, Knowledge
 from consigndesk.services.bus import EventBus
+from consigndesk.services.macros import seed_macros
 from consigndesk.services.reactions import Reactions
 from consigndesk.services.routing import QueueEtaRefresher, Routing
 from consigndesk.services.tickets import TicketServices
@@ -49,8 +58,10 @@ class App:
         return SqlUnitOfWork(self.database.read_sessions)
 
     def start_background(self) -> None:
-        """The outbox relay and the triage-model refresher (servers call this; the CLI need not)."""
+        """Outbox relay, bus consumers, model refresher (servers call this; the CLI need not)."""
         self.relay.start(self.settings.relay_interval)
+        if isinstance(self.bus, NatsBus):
+            self.bus.start()
         for worker in (self.refresher, self.queue_etas):
             if worker is not None:
                 worker.start()
@@ -61,6 +72,8 @@ class App:
 
     def stop_background(self) -> None:
         self.relay.stop()
+        if isinstance(self.bus, NatsBus):
+            self.bus.close()
         for worker in (self.refresher, self.queue_etas):
             if worker is not None:
                 worker.stop()
@@ -84,10 +97,44 @@ def stored_setting(
         return value
 
 
-def _bus(url: str) -> EventBus:
+def _bus(settings: Settings) -> EventBus:
+    url = settings.bus_url
     if url.startswith("memory://"):
         return MemoryBus()
-    raise InvalidInput(f"unsupported CONSIGNDESK_BUS_URL {url!r} (supported: memory://)")
+    if url.startswith(("nats://", "tls://")):
+        return NatsBus(
+            url,
+            JetStreamOptions(
+                stream=settings.nats_stream,
+                subject_prefix=settings.nats_subject_prefix,
+                max_age=settings.nats_max_age_days * 24 * 3600,
+                ack_wait=settings.nats_ack_wait,
+                max_deliver=settings.nats_max_deliver,
+            ),
+        )
+    raise InvalidInput(f"unsupported CONSIGNDESK_BUS_URL {url!r} (supported: memory://, nats://)")
+
+
+def _answerer(settings: Settings, app: App) -> Answerer:
+    """The assistant: templates always; an LLM phraser only when its URL is configured."""
+    phraser = None
+    if settings.llm_url:
+        phraser = ChatCompletionsPhraser(
+            settings.llm_url,
+            api_key=settings.llm_api_key,
+            model=settings.llm_model,
+            timeout=settings.llm_timeout,
+        )
+    return Answerer(
+        knowledge=Knowledge(app.read_uow),
+        router=app.tickets.router,
+        policy=AnswerPolicy(
+            enabled=settings.auto_answer,
+            answer_vips=settings.answer_vips,
+            min_confidence=settings.answer_min_confidence,
+        ),
+        phraser=phraser,
+    )
 
 
 def build(
@@ -98,7 +145,7 @@ def build(
     database = create_database(settings.database_url)
     if run_migrations:
         migrate(database)
-    bus = _bus(settings.bus_url)
+    bus = _bus(settings)
     relay = OutboxRelay(database, bus)
     engine, refresher = None, None
     if triage is None:
@@ -123,9 +170,21 @@ def build(
     )
     assert app.tickets.router is not None
     app.queue_etas = QueueEtaRefresher(uow_factory=app.uow, routing=app.tickets.router)
+    app.tickets.answerer = _answerer(settings, app)
+    if run_migrations:
+        seed_macros(app.uow)
+    email = email_channel(settings, app.tickets, app.uow, app.read_uow)
+    app.extras["email"] = email
+    chat = ChatChannel.build(
+        app.tickets, app.uow, app.read_uow, bus, lambda: app.platform_secret, settings
+    )
+    app.extras[CHAT] = chat
+    app.extras["voice"] = voice_calls(settings, app.tickets, app.uow)
     for subscriptions in (
         Reactions(uow_factory=app.uow).subscriptions(),
         app.queue_etas.subscriptions(),
+        email.subscriptions(),
+        chat.subscriptions(),
     ):
         for name, handlers in subscriptions.items():
             for handler in handlers:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -24,6 +24,8 @@ api_key_app = typer.Typer(
 agent_app = typer.Typer(help="Manage agents.", no_args_is_help=True)
 app.add_typer(api_key_app, name="api-key")
 app.add_typer(agent_app, name="agent")
+email_app = typer.Typer(help="The email channel: poll mailboxes, ingest a message.")
+app.add_typer(email_app, name="email")
 
 
 def fail(message: str) -> None:
@@ -84,7 +86,25 @@ def serve(
     from consigndesk.services.admin import ensure_default_groups
 
     ensure_default_groups(core.uow())
-    _serve(core, host, port, workers)
+    inbound = _email_inbound(core)
+    try:
+        _serve(core, host, port, workers)
+    finally:
+        for worker in inbound:
+            worker.stop()
+
+
+def _email_inbound(core: App) -> list[Any]:
+    """The SMTP listener (CONSIGNDESK_SMTP_LISTEN) and IMAP poller, when configured."""
+    from consigndesk.adapters.channels.email.wiring import inbound_workers
+    from consigndesk.services.email import EmailChannel
+
+    channel = core.extras["email"]
+    assert isinstance(channel, EmailChannel)
+    workers = list(inbound_workers(core.settings, channel))
+    for worker in workers:
+        worker.start()
+    return workers
 
 
 @app.command()
@@ -238,6 +258,47 @@ def train(
         console.print(f"activated {model.version}; servers pick it up within a minute")
     else:
         console.print(f"kept {current.version}: the new model is worse (use --force to activate)")
+
+
+@email_app.command("poll")
+def email_poll() -> None:
+    """Poll the configured IMAP mailboxes once (CONSIGNDESK_IMAP_MAILBOXES) and report."""
+    from consigndesk.adapters.channels.email.wiring import imap_poller
+    from consigndesk.services.email import EmailChannel
+
+    core = _core()
+    channel = core.extras["email"]
+    assert isinstance(channel, EmailChannel)
+    poller = imap_poller(core.settings, channel)
+    if poller is None:
+        fail("no mailboxes configured: set CONSIGNDESK_IMAP_MAILBOXES (a JSON list)")
+        return
+    result = poller.poll_once()
+    core.relay.drain()
+    typer.echo(f"ingested {result.ingested}, failed {result.failed}")
+    for error in result.errors:
+        typer.echo(f"error: {error}", err=True)
+    if result.errors or result.failed:
+        raise typer.Exit(code=1)
+
+
+@email_app.command("ingest")
+def email_ingest(
+    path: Annotated[Path, typer.Argument(help="an .eml file; - reads stdin", allow_dash=True)],
+) -> None:
+    """Ingest one raw message, as if it had arrived over SMTP (prints what became of it)."""
+    from consigndesk.services.email import EmailChannel
+
+    raw = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    core = _core()
+    channel = core.extras["email"]
+    assert isinstance(channel, EmailChannel)
+    outcome = channel.ingest(raw)
+    core.relay.drain()
+    typer.echo(
+        f"{outcome.action} ticket={outcome.ticket_id} quarantine={outcome.quarantine_id} "
+        f"{outcome.reason}".rstrip()
+    )
 
 
 def main() -> None:

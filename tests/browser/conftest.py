@@ -91,9 +91,12 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         core.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """One headless Chromium per session (Debian's binary; never `playwright install`)."""
+    """One headless Chromium per test module (Debian's binary; never `playwright install`).
+
+    Not per session: Playwright's sync API keeps an event loop running in the main thread
+    while it is started, which would break every later asyncio test in the run."""
     try:
         from playwright.sync_api import Error, sync_playwright
     except ImportError:

@@ -18,7 +18,7 @@ COMMENT = "回复很快，谢谢！"
 def test_agent_solves_and_customer_rates(live_server: LiveServer, new_page: Any) -> None:
     core, url = live_server.core, live_server.url
     seed.apply_order(core)
-    seed.agent(core, "li.na@desk.test", "李娜")
+    seed.agent(core, "li.na@desk.test", "李娜", capacity=0)  # only "Next ticket" assigns
     ticket_id = seed.customer_ticket(core, order_ref=seed.ORDER_REF)
 
     # the agent signs in, finds the ticket in the inbox and sees the linked order
@@ -31,8 +31,16 @@ def test_agent_solves_and_customer_rates(live_server: LiveServer, new_page: Any)
     assert agent.evaluate("htmx.version") == "2.0.11"
     agent.select_option("select[name=status]", "all")  # htmx swaps the list, pushes the URL
     agent.wait_for_url("**/?*status=all*")
-    agent.click("a.subject:has-text('相机还没到')")
+    assert agent.locator("a.subject:has-text('相机还没到')").count() == 1
+
+    # "Next ticket" needs the agent online: the top bar's toggle, then the queue's head
+    agent.click("#next-ticket")
+    agent.wait_for_selector(".flash-warning:has-text('请先上线')")
+    agent.click(".presence-toggle")
+    agent.wait_for_selector(".presence-toggle.is-online")
+    agent.click("#next-ticket")
     agent.wait_for_url(f"{url}/tickets/{ticket_id}")
+    assert "这个工单现在由您处理" in agent.locator(".flashes").inner_text()
     panel = agent.locator("#order-panel")
     assert seed.ORDER_REF in panel.inner_text()
     assert seed.ITEM_TITLE in panel.inner_text()

@@ -260,3 +260,22 @@ def test_agent_corrections_become_labelled_examples_once(core: App) -> None:
     assert (intent_example["old"], intent_example["new"]) == ("seller_payout", "complaint")
     assert intent_example["role"] == "seller"
     assert intent_example["agent_id"] == agent_id
+
+
+def test_someone_elses_order_is_never_linked(core: App) -> None:
+    for e in shipped_order("JS20261120000077", buyer="other", seller="s1"):
+        apply_platform_event(core.uow(), e)
+    typed = detail(core, receive(core, body="我的订单 JS20261120000077 到哪了"))
+    assert (typed["order_ref"], typed["order_link"]) == (None, "none")
+    with pytest.raises(InvalidInput) as err:
+        receive(core, order_ref="JS20261120000077")
+    assert err.value.code == "unknown_order"
+    seller = detail(
+        core,
+        receive(
+            core,
+            body="JS20261120000077 的货款呢",
+            customer=CustomerData(external_id="s1", role="seller"),
+        ),
+    )
+    assert seller["order_ref"] == "JS20261120000077"

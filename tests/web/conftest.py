@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -56,15 +57,32 @@ class Web:
         return client
 
 
-@pytest.fixture
-def web(tmp_path: Path) -> Iterator[Web]:
+def _web(database_url: str, **settings: Any) -> Iterator[Web]:
     core = build(
         Settings(
-            database_url=f"sqlite:///{tmp_path / 'web.db'}",
+            database_url=database_url,
             platform_secret=PLATFORM_SECRET,
             log_json=False,
+            **settings,
         )
     )
     ensure_default_groups(core.uow())
     yield Web(core=core, app=create_app(core, run_relay=False))
     core.close()
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[Web]:
+    yield from _web(f"sqlite:///{tmp_path / 'web.db'}")
+
+
+@pytest.fixture
+def web_db(database_url: str) -> Iterator[Web]:
+    """The same pages on SQLite and on PostgreSQL (for queries whose SQL differs)."""
+    yield from _web(database_url)
+
+
+@pytest.fixture
+def web_answering(tmp_path: Path) -> Iterator[Web]:
+    """The assistant answers what it can (CONSIGNDESK_AUTO_ANSWER=true)."""
+    yield from _web(f"sqlite:///{tmp_path / 'web.db'}", auto_answer=True)

@@ -93,6 +93,8 @@ def agent(
     team: str = "in_house",
     language: str = "zh",
     groups: list[str] | None = None,
+    role: str = "agent",
+    capacity: int = 10,
 ) -> int:
     return create_agent(
         core.uow(),
@@ -102,6 +104,8 @@ def agent(
         team=team,
         language=language,
         groups=groups or ["general", "logistics"],
+        role=role,
+        capacity=capacity,
     )
 
 

@@ -144,3 +144,85 @@ def test_rating_only_once_the_ticket_is_solved(web: Web) -> None:
     )
     assert again.status_code == 409
     assert detail(web, ticket_id)["csat_score"] == 5
+
+
+def test_portal_shows_the_reply_eta_and_queue_position(web: Web) -> None:
+    first = seed.customer_ticket(web.core, "u-a", "我的相机到哪了？", subject="先来的")
+    mine = seed.customer_ticket(web.core, "u-buyer-1", "快递到哪了？", subject="我的请求")
+    found = detail(web, mine)
+    assert found["eta_seconds"] is not None and found["assignee_id"] is None
+    client = web.customer_client("u-buyer-1")
+    listing = client.get("/portal/tickets").text
+    assert "我们预计在" in listing and 'href="/help"' in listing
+    page = client.get(f"/portal/tickets/{mine}").text
+    banner = page.split('id="eta"')[1].split("</div>\n</div>")[0]
+    assert "我们预计在" in banner and "排在您前面的请求：1 个" in banner
+    assert detail(web, first)["group"] == found["group"]
+
+    agent_id = seed.agent(web.core, "li.na@desk.test")
+    web.core.tickets.add_agent_message(
+        web.core.uow(), AddAgentMessage(ticket_id=mine, agent_id=agent_id, body="您好")
+    )
+    answered = client.get(f"/portal/tickets/{mine}").text
+    assert 'id="eta"' not in answered  # answered: no promise to show any more
+
+
+def test_portal_order_panel_hides_the_other_party(web: Web) -> None:
+    seed.apply_order(web.core)  # buyer u-buyer-1, seller u-seller-9
+    mine = seed.customer_ticket(web.core, order_ref=seed.ORDER_REF)
+    page = web.customer_client("u-buyer-1").get(f"/portal/tickets/{mine}").text
+    panel = page.split('id="order-panel"')[1].split("</section>")[0]
+    for shown in (
+        seed.ORDER_REF,
+        seed.ITEM_TITLE,
+        seed.TRACKING_NO,
+        "快件已从【杭州转运中心】发出",
+    ):
+        assert shown in panel, shown
+    assert "预计送达" in panel  # the carrier's delivery ETA
+    for hidden in ("u-seller-9", "u-buyer-1", "PAY-77", "SONY-A7M4-01"):
+        assert hidden not in page, hidden
+
+    # someone else typing this order number gets no panel at all
+    stranger = seed.customer_ticket(
+        web.core, "u-stranger", f"订单 {seed.ORDER_REF} 到哪了", subject="别人的订单"
+    )
+    assert detail(web, stranger)["order_ref"] is None  # never linked to a stranger's order
+    other = web.customer_client("u-stranger").get(f"/portal/tickets/{stranger}").text
+    assert 'id="order-panel"' not in other and seed.ITEM_TITLE not in other
+
+
+def test_customer_settles_an_ai_answer(web_answering: Web) -> None:
+    web = web_answering
+    seed.apply_order(web.core)
+    solved = seed.customer_ticket(web.core, order_ref=seed.ORDER_REF)
+    client = web.customer_client("u-buyer-1")
+    page = client.get(f"/portal/tickets/{solved}").text
+    ai = page.split("msg msg-ai")[1].split("</article>")[0]
+    assert 'class="badge badge-ai"' in ai and 'id="resolution"' in ai
+    token = csrf_of(page)
+    assert (
+        client.post(f"/portal/tickets/{solved}/resolution", data={"outcome": "solved"}).status_code
+        == 403
+    )
+    done = client.post(
+        f"/portal/tickets/{solved}/resolution",
+        data={"outcome": "solved", "csrf": token},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303 and detail(web, solved)["status"] == "solved"
+    after = client.get(f"/portal/tickets/{solved}").text
+    assert "很高兴帮到您" in after and 'id="resolution"' not in after
+    again = client.post(
+        f"/portal/tickets/{solved}/resolution", data={"outcome": "human", "csrf": token}
+    )
+    assert again.status_code == 409 and "这个回答已无法再标记" in again.text
+
+    human = seed.customer_ticket(web.core, order_ref=seed.ORDER_REF, subject="再问一次")
+    sent = client.post(
+        f"/portal/tickets/{human}/resolution",
+        data={"outcome": "human", "csrf": token},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303 and detail(web, human)["status"] == "open"
+    assert 'id="resolution"' not in client.get(f"/portal/tickets/{human}").text

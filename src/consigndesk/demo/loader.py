@@ -41,6 +41,8 @@ _STATUS_PATH = {
 def demo_settings() -> Settings:
     """The embedded default: SQLite file, in-process bus; a platform secret is generated."""
     settings = Settings()
+    settings.chat_demo_page = True  # /widget-demo: a shop page with the chat widget
+    settings.auto_answer = True  # AI-first answers from the demo orders and help articles
     if settings.platform_secret is None:
         settings.platform_secret = os.environ.get("CONSIGNDESK_PLATFORM_SECRET") or None
     return settings

@@ -30,7 +30,8 @@ class Reactions:
             if not first_time(uow, "acknowledge_receipt", envelope.event_id):
                 return
             ticket = uow.tickets.get(envelope.payload["ticket_id"])
-            if ticket is None:
+            if ticket is None or uow.tickets.has_reply(ticket.stored_id):
+                uow.commit()  # remember the event: an answer or notice already went out
                 return
             locale = locale_for_language(ticket.language)
             text = gettext_for(

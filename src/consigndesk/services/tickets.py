@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from consigndesk.domain.commands import (
     AddAgentMessage,
@@ -17,6 +18,7 @@ from consigndesk.domain.orders import OrderRefFinder
 from consigndesk.domain.people import Agent, Customer
 from consigndesk.domain.tickets import Message, OrderLink, Ticket
 from consigndesk.domain.triage import Triage, TriageInput
+from consigndesk.services.answers import Answerer
 from consigndesk.services.attachments import store_attachment
 from consigndesk.services.customers import upsert_customer
 from consigndesk.services.html import sanitize_html
@@ -42,6 +44,7 @@ class TicketServices:
     triage: Triage
     order_refs: OrderRefFinder
     router: Routing | None = None
+    answerer: Answerer | None = None
 
     # -- inbound --------------------------------------------------------------------------
     def receive_customer_message(self, uow: UnitOfWork, cmd: ReceiveCustomerMessage) -> Received:
@@ -83,8 +86,12 @@ class TicketServices:
             message.triage = result.as_dict()
             if created:
                 ticket.apply_triage(result, Actor.system("triage"))
-                if self.router is not None:
+                if self.answerer is not None:  # answers, or routes with a notice
+                    self.answerer.ticket_created(uow, ticket, message, customer.tier)
+                elif self.router is not None:
                     self.router.ticket_created(uow, ticket)
+            elif self.answerer is not None:
+                self.answerer.customer_replied(uow, ticket, message)
             if cmd.idempotency_key and cmd.request_hash:
                 uow.idempotency.add("tickets", cmd.idempotency_key, cmd.request_hash, ticket.id)
             uow.commit()
@@ -135,12 +142,14 @@ class TicketServices:
         actor: Actor,
     ) -> None:
         if cmd.order_ref:
-            if uow.orders.get_view(cmd.order_ref) is None:
-                raise InvalidInput(f"order {cmd.order_ref} is unknown", code="unknown_order")
+            if not _party_to(uow.orders.get_view(cmd.order_ref), customer):
+                raise InvalidInput(
+                    f"order {cmd.order_ref} is unknown for this customer", code="unknown_order"
+                )
             ticket.link_order(cmd.order_ref, OrderLink.EXPLICIT, actor)
             return
         for ref in self.order_refs.find(f"{cmd.subject}\n{cmd.body}"):
-            if uow.orders.get_view(ref) is not None:
+            if _party_to(uow.orders.get_view(ref), customer):  # never someone else's order
                 ticket.link_order(ref, OrderLink.TEXT, Actor.system("order-linker"))
                 return
         recent = uow.orders.latest_open_for(customer.external_id)
@@ -256,6 +265,11 @@ class TicketServices:
                 cmd.score, cmd.comment, Actor(type="customer", id=customer.id, name=customer.name)
             )
             uow.commit()
+
+
+def _party_to(view: dict[str, Any] | None, customer: Customer) -> bool:
+    """The order exists and the customer is its buyer or its seller."""
+    return view is not None and customer.external_id in {view["buyer_ref"], view["seller_ref"]}
 
 
 def _subject_from(body: str) -> str:

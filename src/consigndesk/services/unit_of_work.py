@@ -21,6 +21,10 @@ class UnitOfWork(Protocol):
     attachments: Any
     settings: Any
     routing: Any
+    answers: Any
+    macros: Any
+    email: Any
+    chats: Any
 
     def __enter__(self) -> Self: ...
 

@@ -1,1 +1,1 @@
-"""Event buses: in-process (memory://) and, later, NATS JetStream."""
+"""Event buses: in-process (memory://) and NATS JetStream (nats://)."""

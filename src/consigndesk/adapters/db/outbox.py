@@ -62,6 +62,9 @@ class OutboxRelay:
         )
         try:
             self._bus.publish(envelope)
+        except ConnectionError as exc:  # the bus is down: not the event's fault, no attempt used
+            log.warning("outbox.bus_unavailable", event_id=envelope.event_id, error=str(exc))
+            return False
         except Exception as exc:  # a handler failed: keep the row, retry later
             log.warning("outbox.delivery_failed", event_id=envelope.event_id, error=str(exc))
             with self._db.write_sessions.begin() as session:

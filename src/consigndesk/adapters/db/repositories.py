@@ -43,6 +43,19 @@ class TicketRepository:
             select(Message).where(tables.messages.c.external_id == external_id).limit(1)
         ).first()
 
+    def has_reply(self, ticket_id: int) -> bool:
+        """Someone (an agent, the assistant or a notice) has already answered the customer."""
+        found = self.session.execute(
+            select(tables.messages.c.id)
+            .where(
+                tables.messages.c.ticket_id == ticket_id,
+                tables.messages.c.visibility == "public",
+                tables.messages.c.author_type != "customer",
+            )
+            .limit(1)
+        ).first()
+        return found is not None
+
     def count_recent_for_customer(self, customer_id: int, since: datetime) -> int:
         rows = self.session.execute(
             select(tables.tickets.c.id).where(

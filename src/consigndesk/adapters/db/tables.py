@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    func,
 )
 from sqlalchemy.engine import Dialect
 
@@ -376,3 +377,104 @@ attachments = Table(
 Index("ix_tickets_status_id", tickets.c.status, tickets.c.id)
 Index("ix_tickets_group_id", tickets.c.group, tickets.c.id)
 Index("ix_tickets_order_ref", tickets.c.order_ref)
+
+# Web-chat sessions: which conversation (ticket) a widget is attached to, who has read how far, and
+# whether the chat has ended. The widget keeps the session id; any server process can resume it.
+chat_sessions = Table(
+    "chat_sessions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("customer_external_id", String(255), nullable=False, index=True),
+    Column("ticket_id", ForeignKey("tickets.id"), index=True),
+    Column("locale", String(8), nullable=False),
+    Column("started_at", Time, nullable=False),
+    Column("ended_at", Time),
+    Column("ended_by", String(16)),
+    Column("customer_read_id", BigInteger, nullable=False, default=0),
+    Column("agent_read_id", BigInteger, nullable=False, default=0),
+)
+
+# A customer asked for a chat's transcript by email; sent by the outbound mailer when one is wired
+# (`sent_at`), otherwise kept pending for it.
+chat_transcripts = Table(
+    "chat_transcripts",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("session_id", ForeignKey("chat_sessions.id"), nullable=False, index=True),
+    Column("ticket_id", ForeignKey("tickets.id"), nullable=False),
+    Column("email", String(255), nullable=False),
+    Column("locale", String(8), nullable=False),
+    Column("requested_at", Time, nullable=False),
+    Column("sent_at", Time),
+    Column("error", Text),
+)
+
+# --- email channel (docs/decisions/0401-0403) ----------------------------------------------------
+# Message-IDs of the emails we sent, so a customer's reply (In-Reply-To/References) finds its
+# ticket. Inbound Message-IDs are the customer messages' own `external_id`.
+email_message_ids = Table(
+    "email_message_ids",
+    metadata,
+    Column("message_id", String(255), primary_key=True),
+    Column("ticket_id", ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("ticket_message_id", ForeignKey("messages.id")),
+    Column("created_at", Time, nullable=False),
+)
+
+# Inbound email finds its customer by address, case-insensitively, on every message.
+Index("ix_customers_email_lower", func.lower(customers.c.email))
+
+# Mail we accepted but could not (or must not) turn into a customer message: kept whole, with the
+# reason, until an admin retries it. `kind`: malformed | rejected | automatic.
+email_quarantine = Table(
+    "email_quarantine",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("sender", String(320), nullable=False),
+    Column("subject", String(250), nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("received_at", Time, nullable=False),
+    Column("status", String(16), nullable=False),  # held | released
+    Column("ticket_id", ForeignKey("tickets.id")),
+    Column("released_at", Time),
+    Index("ix_email_quarantine_status_id", "status", "id"),
+)
+
+# --- AI answers and macros (docs/decisions/0801-0803) --------------------------------------------
+# One row per conversation the assistant looked at: what it decided (answered | declined), why,
+# the facts and the article it used, and how it ended (solved | human | reopened) for deflection.
+ai_answers = Table(
+    "ai_answers",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("ticket_id", ForeignKey("tickets.id"), nullable=False, unique=True),
+    Column("message_id", ForeignKey("messages.id")),  # the AI reply; none when declined
+    Column("decision", String(16), nullable=False),
+    Column("reason", String(40)),
+    Column("intent", String(32), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("situation", String(40)),
+    Column("facts", JSON, nullable=False),
+    Column("article", JSON),
+    Column("phrased_by", String(100), nullable=False),  # template | llm:<model>
+    Column("outcome", String(16)),
+    Column("outcome_at", Time),
+    Column("created_at", Time, nullable=False),
+    Index("ix_ai_answers_created_at", "created_at"),
+)
+
+# Canned replies with {{placeholders}} agents apply in one click (admins and supervisors edit).
+macros = Table(
+    "macros",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("title", String(120), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("intents", JSON, nullable=False),
+    Column("created_at", Time, nullable=False),
+    Column("updated_at", Time, nullable=False),
+)

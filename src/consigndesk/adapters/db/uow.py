@@ -9,6 +9,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from consigndesk.adapters.db import repositories, tables
+from consigndesk.adapters.db.answers_repository import AnswerRepository, MacroRepository
+from consigndesk.adapters.db.chat_repository import ChatRepository
+from consigndesk.adapters.db.email_repository import EmailRepository
 from consigndesk.adapters.db.knowledge_repository import ArticleRepository
 from consigndesk.adapters.db.routing import RoutingRepository
 from consigndesk.domain.errors import StaleVersion
@@ -51,6 +54,10 @@ class SqlUnitOfWork:
         self.attachments = repositories.AttachmentRepository(session)
         self.settings = repositories.SettingsRepository(session)
         self.routing = RoutingRepository(session)
+        self.email = EmailRepository(session)
+        self.chats = ChatRepository(session)
+        self.answers = AnswerRepository(session)
+        self.macros = MacroRepository(session)
         self._queued = []
         return self
 

@@ -11,7 +11,18 @@ from sqlalchemy import text
 from starlette.middleware.sessions import SessionMiddleware
 
 from consigndesk.adapters.http import metrics
-from consigndesk.adapters.http.api import admin, auth, knowledge, orders, platform, queue, tickets
+from consigndesk.adapters.http.api import (
+    admin,
+    answers,
+    auth,
+    email,
+    knowledge,
+    orders,
+    platform,
+    queue,
+    tickets,
+    voice,
+)
 from consigndesk.adapters.http.errors import install_error_handlers
 from consigndesk.adapters.http.limits import BodyLimit
 from consigndesk.adapters.http.web import install_web
@@ -43,7 +54,11 @@ def create_app(core: App, *, run_relay: bool = True) -> FastAPI:
         same_site="lax",
         https_only=core.settings.secure_cookies,
     )
-    app.add_middleware(BodyLimit, max_bytes=core.settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=core.settings.max_body_bytes,
+        allowances={"/api/v1/voice/": core.settings.voice_max_bytes},
+    )
     for router in (
         tickets.router,
         platform.router,
@@ -52,6 +67,9 @@ def create_app(core: App, *, run_relay: bool = True) -> FastAPI:
         auth.router,
         queue.router,
         knowledge.router,
+        answers.router,
+        email.router,
+        voice.router,
     ):
         app.include_router(router)
     install_web(app, core)

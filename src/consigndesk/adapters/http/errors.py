@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from consigndesk.domain.errors import (
@@ -93,6 +94,15 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body(
                 "concurrent_duplicate",
                 "a concurrent request stored the same thing; retry to get the result",
+            ),
+            status_code=409,
+        )
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(_: Request, exc: StaleDataError) -> JSONResponse:
+        return JSONResponse(
+            error_body(
+                "stale_version", "the ticket was changed by someone else; reload it and try again"
             ),
             status_code=409,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -10,17 +11,29 @@ from consigndesk.adapters.http.errors import error_body
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    """`allowances`: path prefix → a different limit (call recordings are bigger than 1 MiB)."""
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, allowances: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.allowances = dict(allowances or {})
+
+    def limit_for(self, path: str) -> int:
+        return next(
+            (size for prefix, size in self.allowances.items() if path.startswith(prefix)),
+            self.max_bytes,
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.limit_for(scope.get("path", ""))
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await _reject(send, self.max_bytes)
+        if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+            await _reject(send, max_bytes)
             return
         if declared is not None:
             await self.app(scope, receive, send)
@@ -34,8 +47,8 @@ class BodyLimit:
                 break
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
-            if size > self.max_bytes:
-                await _reject(send, self.max_bytes)
+            if size > max_bytes:
+                await _reject(send, max_bytes)
                 return
             if not message.get("more_body", False):
                 break

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from consigndesk.adapters.db import queries
-from consigndesk.adapters.http.deps import AppDep, Principal, session_agent
+from consigndesk.adapters.http.deps import AppDep, Principal
 from consigndesk.adapters.http.present import ticket_for
 from consigndesk.adapters.http.web.common import (
     Notice,
@@ -20,12 +20,14 @@ from consigndesk.adapters.http.web.common import (
     redirect,
     safe_next,
 )
+from consigndesk.adapters.http.web.staff import is_manager, signed_in, to_login
 from consigndesk.adapters.http.web.templating import N_, flash, locale_of, render
+from consigndesk.adapters.http.web.view_queries import inbox_counts
 from consigndesk.bootstrap import App
 from consigndesk.domain.commands import AddAgentMessage, UpdateTicket
 from consigndesk.domain.errors import DomainError
 from consigndesk.domain.events import Actor
-from consigndesk.domain.taxonomy import Priority
+from consigndesk.domain.taxonomy import Intent, Priority
 from consigndesk.domain.tickets import ALLOWED_TRANSITIONS, Status
 from consigndesk.services.auth import login as check_login
 
@@ -33,20 +35,8 @@ router = APIRouter(include_in_schema=False)
 UNSOLVED = ("new", "open", "pending")
 REPLY_STATUSES = ("open", "pending", "solved")
 PRIORITIES = [p.value for p in Priority]
+INTENTS = [i.value for i in Intent]
 STATUSES = [s.value for s in Status]
-
-
-def _signed_in(request: Request, core: App) -> dict[str, Any] | None:
-    return session_agent(request, core)
-
-
-def _to_login(request: Request) -> Response:
-    target = "/login?" + urlencode(
-        {"next": request.url.path + (f"?{request.url.query}" if request.url.query else "")}
-    )
-    if request.headers.get("hx-request"):
-        return Response(status_code=204, headers={"HX-Redirect": target})
-    return redirect(target)
 
 
 def _group_names(session: Any, locale: str) -> dict[str, str]:
@@ -61,7 +51,7 @@ def _group_names(session: Any, locale: str) -> dict[str, str]:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, core: AppDep, next: str | None = None) -> Response:
-    agent = _signed_in(request, core)
+    agent = signed_in(request, core)
     if agent is not None:
         return redirect(safe_next(next))
     return render(request, "login.html", {"next": safe_next(next)}, locale=locale_of(request))
@@ -120,12 +110,17 @@ def inbox(
     q: str = "",
     cursor: str | None = None,
 ) -> Response:
-    agent = _signed_in(request, core)
+    agent = signed_in(request, core)
     if agent is None:
-        return _to_login(request)
+        return to_login(request)
     locale = locale_of(request, agent["language"])
     status = status if status in (*STATUSES, "all") else ""
     priority = priority if priority in PRIORITIES else ""
+    assigned = assigned if assigned in ("me", "unassigned") else ""
+    with core.database.read_sessions() as session:
+        counts = inbox_counts(session, int(agent["id"]))
+    if not request.url.query and not is_manager(agent) and counts["mine"]:
+        assigned = "me"  # agents land on their own work when they hold some (ADR 0901)
     ticket_filter = queries.TicketFilter(
         status=status if status in STATUSES else None,
         group=group or None,
@@ -157,6 +152,8 @@ def inbox(
         "agent": agent,
         "rows": rows,
         "f": filters,
+        "counts": counts,
+        "view": (assigned or "all") if not (status or group or priority or q) else "",
         "cursor": cursor,
         "statuses": STATUSES,
         "priorities": PRIORITIES,
@@ -207,6 +204,10 @@ def ticket_page(
     context = {
         "agent": agent,
         "t": view,
+        "intents": INTENTS,
+        "intent_checked_by": _intent_checked_by(view["timeline"]),
+        "awaiting_first_reply": view["first_response_at"] is None
+        and view["status"] in ("new", "open"),
         "agents": agents,
         "agent_names": {a["id"]: a["name"] for a in agents},
         "group_names": group_names,
@@ -226,11 +227,20 @@ def ticket_page(
     )
 
 
+def _intent_checked_by(timeline: list[dict[str, Any]]) -> str | None:
+    """The agent who last corrected the intent (the low-confidence warning is then settled)."""
+    for row in reversed(timeline):
+        detail = row.get("detail") or {}
+        if row["action"] == "ticket.field_changed" and detail.get("field") == "intent":
+            return str(row.get("actor_name") or "") if row.get("actor_type") == "agent" else None
+    return None
+
+
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
 def show_ticket(request: Request, core: AppDep, ticket_id: int) -> Response:
-    agent = _signed_in(request, core)
+    agent = signed_in(request, core)
     if agent is None:
-        return _to_login(request)
+        return to_login(request)
     return ticket_page(request, core, agent, ticket_id)
 
 
@@ -251,9 +261,9 @@ def reply(
     version: Annotated[int | None, Form()] = None,
     csrf: Annotated[str | None, Form()] = None,
 ) -> Response:
-    agent = _signed_in(request, core)
+    agent = signed_in(request, core)
     if agent is None:
-        return _to_login(request)
+        return to_login(request)
     if not csrf_ok(request, csrf):
         return csrf_failed(request, locale_of(request, agent["language"]))
     visibility = "internal" if visibility == "internal" else "public"
@@ -310,15 +320,17 @@ def update(
     status: Annotated[str | None, Form()] = None,
     priority: Annotated[str | None, Form()] = None,
     group: Annotated[str | None, Form()] = None,
+    intent: Annotated[str | None, Form()] = None,
     assignee: Annotated[str | None, Form()] = None,
     reason: Annotated[str, Form(max_length=500)] = "",
     version: Annotated[int | None, Form()] = None,
     csrf: Annotated[str | None, Form()] = None,
 ) -> Response:
-    """Status, assignee, priority, group; absent fields stay, `version` catches stale pages."""
-    agent = _signed_in(request, core)
+    """Status, assignee, priority, group, intent; absent fields stay, `version` catches stale
+    pages. An agent's intent correction becomes a training example (reactions)."""
+    agent = signed_in(request, core)
     if agent is None:
-        return _to_login(request)
+        return to_login(request)
     if not csrf_ok(request, csrf):
         return csrf_failed(request, locale_of(request, agent["language"]))
     with core.database.read_sessions() as session:
@@ -332,6 +344,8 @@ def update(
         changes["priority"] = priority
     if group and group != detail["group"]:
         changes["group"] = group
+    if intent and intent != detail["intent"]:
+        changes["intent"] = intent
     if assignee is not None:
         wanted = int(assignee) if assignee.isdigit() else None
         if wanted != detail["assignee_id"]:

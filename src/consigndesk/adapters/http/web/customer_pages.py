@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from consigndesk.adapters.db import queries
+from consigndesk.adapters.db.routing import RoutingRepository
 from consigndesk.adapters.http.deps import AppDep, Principal
 from consigndesk.adapters.http.present import ticket_for
 from consigndesk.adapters.http.web.common import (
@@ -19,11 +20,14 @@ from consigndesk.adapters.http.web.common import (
     not_found,
     redirect,
 )
-from consigndesk.adapters.http.web.templating import N_, flash, locale_of, render
+from consigndesk.adapters.http.web.portal_order import order_for_customer
+from consigndesk.adapters.http.web.templating import N_, expected_at, flash, locale_of, render
+from consigndesk.adapters.http.web.view_queries import WAITING_FOR_REPLY, unanswered_etas
 from consigndesk.bootstrap import App
 from consigndesk.domain.commands import CustomerData, RateTicket, ReceiveCustomerMessage
-from consigndesk.domain.errors import DomainError
+from consigndesk.domain.errors import Conflict, DomainError
 from consigndesk.domain.tickets import Channel
+from consigndesk.services.answers import OUTCOMES
 from consigndesk.services.auth import verify_customer_token
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
@@ -129,7 +133,14 @@ def _list_page(
             session, queries.TicketFilter(customer=customer["external_id"], limit=50)
         )
         orders = queries.orders_of_customer(session, customer["external_id"])
-    context = {"customer": customer, "rows": rows, "orders": orders, "draft": draft or {}}
+        etas = unanswered_etas(session, [r["id"] for r in rows])
+    context = {
+        "customer": customer,
+        "rows": rows,
+        "orders": orders,
+        "etas": etas,
+        "draft": draft or {},
+    }
     return render(
         request,
         "portal_tickets.html",
@@ -210,9 +221,34 @@ def new_request(
 def _own_ticket(core: App, customer: dict[str, Any], ticket_id: int) -> dict[str, Any] | None:
     with core.database.read_sessions() as session:
         detail = queries.ticket_detail(session, ticket_id)
-    if detail is None or detail["customer"]["external_id"] != customer["external_id"]:
+        if detail is None or detail["customer"]["external_id"] != customer["external_id"]:
+            return None
+        view = ticket_for(Principal(customer_external_id=customer["external_id"]), detail)
+        view["ahead"] = _ahead_in_queue(session, view)
+    return view
+
+
+def _ahead_in_queue(session: Any, view: dict[str, Any]) -> int | None:
+    """Requests before this one in its queue, while it waits for an agent (one count)."""
+    if view["assignee_id"] is not None or view["status"] not in WAITING_FOR_REPLY:
         return None
-    return ticket_for(Principal(customer_external_id=customer["external_id"]), detail)
+    return RoutingRepository(session).ahead_in_queue(
+        view["id"], view["group"], view["priority"], view["created_at"]
+    )
+
+
+def _awaiting_verdict(core: App, view: dict[str, Any]) -> int | None:
+    """The message id of the AI answer still waiting for the customer's "Solved, thanks" or
+    "Talk to a human" (the assistant's record of the ticket says so), else None."""
+    if view["status"] in RATED_STATUSES or not any(
+        m["author_type"] == "ai" for m in view["messages"]
+    ):
+        return None
+    with core.read_uow() as uow:
+        record = uow.answers.for_ticket(view["id"])
+    if record is None or record["decision"] != "answered" or record["outcome"] is not None:
+        return None
+    return int(record["message_id"]) if record["message_id"] else None
 
 
 def _progress(view: dict[str, Any]) -> list[dict[str, Any]]:
@@ -245,9 +281,13 @@ def _ticket_page(
     view = _own_ticket(core, customer, ticket_id)
     if view is None:
         return not_found(request, locale)
+    waiting = view["first_response_at"] is None and view["status"] in WAITING_FOR_REPLY
     context = {
         "customer": customer,
         "t": view,
+        "expected": expected_at(view["created_at"], view["eta_seconds"]) if waiting else None,
+        "order": order_for_customer(view["order"], customer["external_id"]),
+        "ai_answer": _awaiting_verdict(core, view),
         "steps": _progress(view),
         "can_rate": view["status"] in RATED_STATUSES and view["csat_score"] is None,
         "draft": draft,
@@ -373,4 +413,44 @@ def rate(
             request, core, customer, ticket_id, status_code=status_code, notices=[notice]
         )
     flash(request, "success", N_("Thank you for your feedback!"))
+    return redirect(f"/portal/tickets/{ticket_id}")
+
+
+@router.post("/tickets/{ticket_id}/resolution", response_class=HTMLResponse)
+def resolution(
+    request: Request,
+    core: AppDep,
+    ticket_id: int,
+    outcome: Annotated[str, Form()] = "",
+    csrf: Annotated[str | None, Form()] = None,
+) -> Response:
+    """The customer's verdict on an AI answer: solved (close the loop) or a human, please."""
+    customer = _customer(request)
+    if customer is None:
+        return _signed_out(request, locale_of(request))
+    if not csrf_ok(request, csrf):
+        return csrf_failed(request, _locale(request, core, customer))
+    view = _own_ticket(core, customer, ticket_id)
+    if view is None:
+        return not_found(request, _locale(request, core, customer))
+    too_late: Notice = ("error", N_("This answer can no longer be marked."), {})
+    answerer = core.tickets.answerer
+    if answerer is None or outcome not in OUTCOMES or _awaiting_verdict(core, view) is None:
+        return _ticket_page(request, core, customer, ticket_id, status_code=409, notices=[too_late])
+    try:
+        answerer.resolve(core.uow(), ticket_id, outcome, customer["external_id"])
+    except DomainError as exc:
+        status_code, notice = domain_notice(exc)
+        return _ticket_page(
+            request,
+            core,
+            customer,
+            ticket_id,
+            status_code=status_code,
+            notices=[too_late if isinstance(exc, Conflict) else notice],
+        )
+    if outcome == "solved":
+        flash(request, "success", N_("Glad we could help! Your request is marked as solved."))
+    else:
+        flash(request, "success", N_("Thank you. A member of our team will reply here."))
     return redirect(f"/portal/tickets/{ticket_id}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from consigndesk.adapters.http.web.templating import N_, gettext
+from consigndesk.domain.answers import HANDOFF_WHY
 
 LABELS: dict[str, dict[str, str]] = {
     "status": {
@@ -102,6 +103,8 @@ LABELS: dict[str, dict[str, str]] = {
     "role": {"buyer": N_("Buyer"), "seller": N_("Seller")},
     "team": {"in_house": N_("In-house"), "outsourced": N_("Outsourced")},
     "language": {"zh": N_("Chinese"), "en": N_("English")},
+    "article_status": {"draft": N_("Draft"), "published": N_("Published")},
+    "agent_role": {"agent": N_("Agent"), "supervisor": N_("Supervisor"), "admin": N_("Admin")},
 }
 
 
@@ -115,7 +118,18 @@ SYSTEM_REASONS: dict[str, str] = {
     "capacity freed": N_("an agent had free capacity"),
     "re-routed: the previous agent went offline": N_("re-routed: the previous agent went offline"),
     "offered when the agent came online": N_("offered when the agent came online"),
+    "pulled from the queue (next ticket)": N_("taken from the queue (next ticket)"),
+    "the customer confirmed the AI answer solved it": N_(
+        "the customer confirmed the AI answer solved it"
+    ),
 }
+
+
+# The assistant's hand-off reasons are msgids already (domain.answers).
+SYSTEM_REASONS.update({why: why for why in HANDOFF_WHY.values()})
+SYSTEM_REASONS["answered by the assistant; waiting on the customer"] = N_(
+    "answered by the assistant; waiting on the customer"
+)
 
 
 def reason(text: str | None) -> str:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gettext as gettext_module
+import re
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from html import escape
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,6 +15,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from consigndesk.adapters.http.deps import csrf_token
 from consigndesk.i18n import LOCALES, locale_for_language, negotiate, translations
@@ -73,6 +76,73 @@ def format_age(value: Any, now: datetime | None = None) -> str:
     return gettext("%(n)d d") % {"n": minutes // (24 * 60)}
 
 
+def clock(value: Any, now: datetime | None = None) -> str:
+    """A moment as `HH:MM` when it is today (marketplace time), else `MM-DD HH:MM`."""
+    moment = as_datetime(value)
+    if moment is None:
+        return ""
+    local = moment.astimezone(DISPLAY_TZ)
+    today = (now or datetime.now(UTC)).astimezone(DISPLAY_TZ).date()
+    return local.strftime("%H:%M" if local.date() == today else "%m-%d %H:%M")
+
+
+def expected_at(created_at: Any, eta_seconds: int | None) -> datetime | None:
+    """When the first reply is expected: stored ETAs count from the ticket's creation."""
+    moment = as_datetime(created_at)
+    if moment is None or eta_seconds is None:
+        return None
+    return moment + timedelta(seconds=int(eta_seconds))
+
+
+def is_past(value: Any) -> bool:
+    moment = as_datetime(value)
+    return moment is not None and moment < datetime.now(UTC)
+
+
+def file_size(size: Any) -> str:
+    """Bytes for people: `812 B`, `14.2 KB`, `3.1 MB`."""
+    try:
+        n = int(size)
+    except (TypeError, ValueError):
+        return ""
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.1f} KB"
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
+def highlight(text: str, words: list[str]) -> Markup:
+    """Escape `text` and wrap each occurrence of the search words in <mark> (case-insensitive)."""
+    wanted = sorted({w for w in words if w and len(w.strip()) > 0}, key=len, reverse=True)
+    if not text or not wanted:
+        return Markup(escape(text or ""))
+    pattern = re.compile("|".join(re.escape(w) for w in wanted), re.IGNORECASE)
+    out, last = [], 0
+    for found in pattern.finditer(text):
+        out.append(escape(text[last : found.start()]))
+        out.append(f"<mark>{escape(found.group(0))}</mark>")
+        last = found.end()
+    out.append(escape(text[last:]))
+    return Markup("".join(out))
+
+
+def format_duration(seconds: Any) -> str:
+    """A wait for people: `45 min`, `2 h 10 min` (translated)."""
+    try:
+        minutes = max(0, round(float(seconds) / 60))
+    except (TypeError, ValueError):
+        return ""
+    if minutes < 1:
+        return gettext("under a minute")
+    if minutes < 60:
+        return gettext("%(n)d min") % {"n": minutes}
+    hours, rest = divmod(minutes, 60)
+    if not rest:
+        return gettext("%(n)d h") % {"n": hours}
+    return gettext("%(h)d h %(m)d min") % {"h": hours, "m": rest}
+
+
 def format_money(amount: Any, currency: str | None = None) -> str:
     if amount is None or amount == "":
         return ""
@@ -97,7 +167,18 @@ def build_environment() -> Environment:
     # newstyle: `_("Hello %(name)s", name=x)` formats and escapes; the callables read the
     # translations of the request being rendered from a context variable.
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.filters.update(datetime=format_datetime, iso=iso, age=format_age, money=format_money)
+    env.filters.update(
+        datetime=format_datetime,
+        iso=iso,
+        age=format_age,
+        money=format_money,
+        clock=clock,
+        filesize=file_size,
+        highlight=highlight,
+        past=is_past,
+        duration=format_duration,
+    )
+    env.globals.update(expected_at=expected_at)
     return env
 
 
@@ -180,3 +261,8 @@ def flash(request: Request, kind: str, message: str, **params: Any) -> None:
     """Remember a message (an untranslated msgid) for the next page this session renders."""
     request.session.setdefault("flash", [])
     request.session["flash"] = [*request.session["flash"], [kind, message, params]]
+
+
+def content_language(locale: str) -> str:
+    """The language code articles and triage use (`zh`, `en`) for a page locale."""
+    return "en" if locale == "en" else "zh"

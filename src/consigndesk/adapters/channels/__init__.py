@@ -1,0 +1,1 @@
+"""Channel adapters: each turns what a customer sent into the one inbound command."""

@@ -1,0 +1,201 @@
+"""The connection hub: this process's open chat sockets, fed by broadcast bus events.
+
+Bus handlers run in whatever thread delivers (the outbox relay, or a publisher); they read what
+they need there, then hand a frame to the event loop with `call_soon_threadsafe`. Everything that
+touches the sockets' queues runs on the loop thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from starlette.concurrency import run_in_threadpool
+from starlette.websockets import WebSocket
+
+from consigndesk.adapters.channels.chat.protocol import encode, message_frame, ticket_summary
+from consigndesk.domain.events import utcnow
+from consigndesk.domain.privacy import mask_text
+from consigndesk.services.bus import Envelope, EventBus
+from consigndesk.services.chat import AgentProfile, ChatServices
+
+log = structlog.get_logger(__name__)
+
+SIGNAL = "chat.signal"  # ephemeral: typing, read marks, chat ended, queue updates (not stored)
+QUEUE_LIMIT = 1000  # frames waiting for one slow socket before we drop it (it resumes by replay)
+SENT_MEMORY = 2000
+_CLOSE = {"type": "__close__"}
+
+
+class Peer:
+    """One socket's outgoing side: frames queue on the loop and one writer sends them in order."""
+
+    def __init__(self, kind: str, agent: AgentProfile | None = None) -> None:
+        self.kind = kind
+        self.agent = agent
+        self.ticket_id: int | None = None
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.overflowed = False
+        self._sent: dict[int, None] = {}  # message ids already queued (insertion-ordered)
+
+    def push(self, frame: dict[str, Any]) -> None:
+        if self.overflowed:
+            return
+        if self.queue.qsize() >= QUEUE_LIMIT:
+            self.overflowed = True
+            self.queue.put_nowait(_CLOSE)
+            return
+        self.queue.put_nowait(frame)
+
+    def push_message(self, frame: dict[str, Any]) -> None:
+        """A message frame, once: live delivery and replay may both offer it."""
+        message_id = int(frame["id"])
+        if message_id in self._sent:
+            return
+        self._sent[message_id] = None
+        if len(self._sent) > SENT_MEMORY:
+            del self._sent[next(iter(self._sent))]
+        self.push(frame)
+
+    def close(self) -> None:
+        self.queue.put_nowait(_CLOSE)
+
+    async def write(self, ws: WebSocket) -> None:
+        """Send queued frames until closed; a socket that fell too far behind is closed (1013)."""
+        try:
+            while True:
+                frame = await self.queue.get()
+                if frame is _CLOSE:
+                    if self.overflowed:
+                        log.warning("chat.peer_overflow", kind=self.kind, ticket=self.ticket_id)
+                        await ws.close(1013, "too far behind; reconnect and resume")
+                    return
+                await ws.send_text(encode(frame))
+        except Exception as exc:  # the socket went away: the reader notices and cleans up
+            log.info("chat.write_stopped", kind=self.kind, reason=exc.__class__.__name__)
+
+
+class ChatHub:
+    def __init__(self, chat: ChatServices, bus: EventBus) -> None:
+        self._chat = chat
+        self._bus = bus
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._customers: dict[int, set[Peer]] = {}
+        self._agents: set[Peer] = set()
+
+    def subscriptions(self) -> dict[str, list[Callable[[Envelope], None]]]:
+        """Broadcast subscriptions: every server process delivers to the sockets it holds."""
+        return {"ticket.message_added": [self.on_message_added], SIGNAL: [self.on_signal]}
+
+    # -- membership (loop thread) ---------------------------------------------------------
+    def bind(self) -> None:
+        self._loop = asyncio.get_running_loop()
+
+    def follow(self, peer: Peer, ticket_id: int) -> None:
+        if peer.ticket_id is not None and peer.ticket_id != ticket_id:
+            self.leave(peer)
+        peer.ticket_id = ticket_id
+        self._customers.setdefault(ticket_id, set()).add(peer)
+
+    def join_agent(self, peer: Peer) -> None:
+        self._agents.add(peer)
+
+    def leave(self, peer: Peer) -> None:
+        self._agents.discard(peer)
+        if peer.ticket_id is not None:
+            peers = self._customers.get(peer.ticket_id)
+            if peers is not None:
+                peers.discard(peer)
+                if not peers:
+                    del self._customers[peer.ticket_id]
+
+    def counts(self) -> tuple[int, int]:
+        return sum(len(p) for p in self._customers.values()), len(self._agents)
+
+    # -- bus handlers (any thread; never raise: a failure would make the relay redeliver) --
+    def on_message_added(self, envelope: Envelope) -> None:
+        payload = envelope.payload
+        if payload.get("channel") != "chat" or self._loop is None:
+            return
+        if payload["ticket_id"] not in self._customers and not self._agents:
+            return  # nobody here is watching: no read at all
+        try:
+            row = self._chat.message(int(payload["message_id"]))
+        except Exception:
+            log.exception("chat.delivery_read_failed", message_id=payload.get("message_id"))
+            return
+        if row is not None:
+            self._post(self._fan_out_message, row)
+
+    def on_signal(self, envelope: Envelope) -> None:
+        if self._loop is not None:
+            self._post(self._fan_out_signal, dict(envelope.payload))
+
+    def _post(self, fn: Callable[[dict[str, Any]], None], arg: dict[str, Any]) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed since the check (shutdown)
+            loop.call_soon_threadsafe(fn, arg)
+
+    # -- fan-out (loop thread) ------------------------------------------------------------
+    def _fan_out_message(self, row: dict[str, Any]) -> None:
+        if row["visibility"] == "public":
+            frame = message_frame(row)
+            for peer in list(self._customers.get(row["ticket_id"], ())):
+                peer.push_message(frame)
+        if not self._agents:
+            return
+        plain = {**message_frame(row), "ticket": ticket_summary(row)}
+        masked: dict[str, Any] | None = None
+        for peer in list(self._agents):
+            agent = peer.agent
+            assert agent is not None
+            if row["group"] in agent.blocked_groups:
+                continue
+            if agent.outsourced:
+                masked = masked or masked_frame(plain)
+                peer.push_message(masked)
+            else:
+                peer.push_message(plain)
+
+    def _fan_out_signal(self, payload: dict[str, Any]) -> None:
+        ticket_id = payload.get("ticket_id")
+        frame = {k: v for k, v in payload.items() if k != "kind"}
+        frame["type"] = payload.get("kind")
+        to_customers = payload.get("by") != "customer"
+        to_agents = payload.get("by") != "agent" or payload.get("kind") == "ended"
+        if to_customers and isinstance(ticket_id, int):
+            for peer in list(self._customers.get(ticket_id, ())):
+                peer.push(frame)
+        if to_agents:
+            for peer in list(self._agents):
+                peer.push(frame)
+
+    # -- ephemeral signals ----------------------------------------------------------------
+    async def signal(self, kind: str, ticket_id: int, **data: Any) -> None:
+        """Publish a non-durable envelope straight on the bus (no outbox: losing one is fine)."""
+        envelope = Envelope(
+            event_id=uuid.uuid4().hex,
+            name=SIGNAL,
+            payload={"kind": kind, "ticket_id": ticket_id, **data},
+            occurred_at=utcnow(),
+        )
+        try:
+            await run_in_threadpool(self._bus.publish, envelope)
+        except Exception as exc:
+            log.warning("chat.signal_failed", kind=kind, error=str(exc))
+
+
+def masked_frame(frame: dict[str, Any]) -> dict[str, Any]:
+    """Outsourced agents see emails and phone numbers masked, in the text and the chat list."""
+    ticket = {
+        **frame["ticket"],
+        "customer": mask_text(frame["ticket"]["customer"]),
+        "subject": mask_text(frame["ticket"]["subject"]),
+    }
+    return {**frame, "text": mask_text(frame["text"]), "ticket": ticket}

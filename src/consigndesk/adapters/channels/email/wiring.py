@@ -1,0 +1,79 @@
+"""Assembling the email channel from settings: the parser, the sender, the listener, the poller."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Protocol
+
+from consigndesk.adapters.channels.email.imap import ImapPoller, Mailbox
+from consigndesk.adapters.channels.email.listener import SmtpListener
+from consigndesk.adapters.channels.email.parsing import parse_email
+from consigndesk.adapters.channels.email.sender import SmtpSender
+from consigndesk.config import Settings
+from consigndesk.domain.attachments import MAX_ATTACHMENT_BYTES
+from consigndesk.services.email import EmailChannel
+from consigndesk.services.tickets import TicketServices
+from consigndesk.services.unit_of_work import UnitOfWork
+
+
+class Background(Protocol):
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def email_channel(
+    settings: Settings,
+    tickets: TicketServices,
+    uow_factory: Callable[[], UnitOfWork],
+    read_uow_factory: Callable[[], UnitOfWork],
+) -> EmailChannel:
+    sender = (
+        SmtpSender(
+            settings.smtp_relay,
+            user=settings.smtp_relay_user,
+            password=settings.smtp_relay_password,
+            starttls=settings.smtp_relay_starttls,
+        )
+        if settings.smtp_relay
+        else None
+    )
+    return EmailChannel(
+        tickets=tickets,
+        uow_factory=uow_factory,
+        read_uow_factory=read_uow_factory,
+        parse=functools.partial(parse_email, max_attachment_bytes=MAX_ATTACHMENT_BYTES),
+        from_address=settings.email_from_address,
+        from_name=settings.email_from_name,
+        thread_window=timedelta(days=settings.email_thread_days),
+        sender=sender,
+    )
+
+
+def imap_poller(settings: Settings, channel: EmailChannel) -> ImapPoller | None:
+    if not settings.imap_mailboxes:
+        return None
+    return ImapPoller(
+        [Mailbox.from_setting(m) for m in settings.imap_mailboxes],
+        channel.ingest,
+        interval=settings.imap_poll_interval,
+    )
+
+
+def inbound_workers(settings: Settings, channel: EmailChannel) -> list[Background]:
+    """What `serve` starts: the SMTP listener and the IMAP poller, each only when configured."""
+    workers: list[Background] = []
+    if settings.smtp_listen:
+        workers.append(
+            SmtpListener(
+                channel.ingest,
+                settings.smtp_listen,
+                max_message_bytes=settings.email_max_message_bytes,
+            )
+        )
+    poller = imap_poller(settings, channel)
+    if poller is not None:
+        workers.append(poller)
+    return workers

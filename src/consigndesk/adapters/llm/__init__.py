@@ -1,0 +1,1 @@
+"""Language-model providers (optional; the assistant works from templates without them)."""
