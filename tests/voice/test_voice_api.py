@@ -58,6 +58,7 @@ def test_english_call_becomes_a_voice_ticket_with_transcript_and_audio(
         TriageInput(text=ENGLISH, role="buyer", channel="voice", tier="regular")
     )
     assert (created["intent"], created["group"]) == (typed.intent, typed.group)
+    assert (created["intent"], created["group"]) == ("logistics", "logistics")
     assert created["reference"].startswith("CD-")
 
     ticket = _ticket(api, created["id"])
