@@ -179,6 +179,8 @@ def build(
         app.tickets, app.uow, app.read_uow, bus, lambda: app.platform_secret, settings
     )
     app.extras[CHAT] = chat
+    if email.sender is not None:
+        chat.chat.mailer = email  # transcripts go out through the same SMTP relay
     app.extras["voice"] = voice_calls(settings, app.tickets, app.uow)
     for subscriptions in (
         Reactions(uow_factory=app.uow).subscriptions(),

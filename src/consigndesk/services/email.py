@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from html import escape
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 
@@ -333,8 +334,47 @@ class EmailChannel:
             language="en" if locale == "en" else "zh",
         )
 
+    def send_transcript(
+        self, *, to: str, locale: str, reference: str, messages: list[dict[str, Any]]
+    ) -> None:
+        """A chat's public conversation, mailed on the customer's request (chat's mailer port)."""
+        if self.sender is None:
+            raise ConnectionError("no outbound SMTP relay is configured")
+        locale = locale_for_language(locale)
+        lines = [
+            f"[{m['created_at']:%Y-%m-%d %H:%M}] {_speaker(locale, m)}: {m['body']}"
+            for m in messages
+        ]
+        text = "\n".join(lines)
+        domain = self.from_address.rpartition("@")[2] or "consigndesk.localhost"
+        self.sender.send(
+            OutboundEmail(
+                to=to,
+                to_name="",
+                from_address=self.from_address,
+                from_name=self.from_name,
+                subject=gettext_for(locale, "Your chat transcript %(reference)s")
+                % {"reference": f"[{reference}]"},
+                text=f"{text}\n",
+                html=sanitize_html(_paragraphs(text)),
+                message_id=f"<transcript.{uuid.uuid4().hex}.{reference.lower()}@{domain}>",
+                in_reply_to=None,
+                references=(),
+                ticket_reference=reference,
+                language="en" if locale == "en" else "zh",
+            )
+        )
+
     def subscriptions(self) -> dict[str, list[Callable[[Envelope], None]]]:
         return {"ticket.message_added": [self.send_reply]} if self.sender is not None else {}
+
+
+def _speaker(locale: str, message: dict[str, Any]) -> str:
+    if message["author_type"] == "customer":
+        return gettext_for(locale, "You")
+    if message["author_type"] == "agent":
+        return str(message.get("agent_name") or gettext_for(locale, "Agent"))
+    return gettext_for(locale, "Assistant")
 
 
 def _paragraphs(text: str) -> str:
