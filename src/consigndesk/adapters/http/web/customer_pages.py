@@ -218,6 +218,21 @@ def new_request(
     return redirect(f"/portal/tickets/{received.ticket_id}")
 
 
+def _posting_on_own_ticket(
+    request: Request, core: App, ticket_id: int, csrf: str | None
+) -> tuple[dict[str, Any], dict[str, Any]] | Response:
+    """A form post on a ticket: the signed-in customer and their ticket, or the refusal page."""
+    customer = _customer(request)
+    if customer is None:
+        return _signed_out(request, locale_of(request))
+    if not csrf_ok(request, csrf):
+        return csrf_failed(request, _locale(request, core, customer))
+    view = _own_ticket(core, customer, ticket_id)
+    if view is None:
+        return not_found(request, _locale(request, core, customer))
+    return customer, view
+
+
 def _own_ticket(core: App, customer: dict[str, Any], ticket_id: int) -> dict[str, Any] | None:
     with core.database.read_sessions() as session:
         detail = queries.ticket_detail(session, ticket_id)
@@ -318,13 +333,10 @@ def customer_reply(
     body: Annotated[str, Form()] = "",
     csrf: Annotated[str | None, Form()] = None,
 ) -> Response:
-    customer = _customer(request)
-    if customer is None:
-        return _signed_out(request, locale_of(request))
-    if not csrf_ok(request, csrf):
-        return csrf_failed(request, _locale(request, core, customer))
-    if _own_ticket(core, customer, ticket_id) is None:
-        return not_found(request, _locale(request, core, customer))
+    checked = _posting_on_own_ticket(request, core, ticket_id, csrf)
+    if isinstance(checked, Response):
+        return checked
+    customer, _ = checked
     if not body.strip():
         return _ticket_page(
             request,
@@ -371,14 +383,10 @@ def rate(
     comment: Annotated[str, Form(max_length=2000)] = "",
     csrf: Annotated[str | None, Form()] = None,
 ) -> Response:
-    customer = _customer(request)
-    if customer is None:
-        return _signed_out(request, locale_of(request))
-    if not csrf_ok(request, csrf):
-        return csrf_failed(request, _locale(request, core, customer))
-    view = _own_ticket(core, customer, ticket_id)
-    if view is None:
-        return not_found(request, _locale(request, core, customer))
+    checked = _posting_on_own_ticket(request, core, ticket_id, csrf)
+    if isinstance(checked, Response):
+        return checked
+    customer, view = checked
     if view["csat_score"] is not None:
         return _ticket_page(
             request,
@@ -425,14 +433,10 @@ def resolution(
     csrf: Annotated[str | None, Form()] = None,
 ) -> Response:
     """The customer's verdict on an AI answer: solved (close the loop) or a human, please."""
-    customer = _customer(request)
-    if customer is None:
-        return _signed_out(request, locale_of(request))
-    if not csrf_ok(request, csrf):
-        return csrf_failed(request, _locale(request, core, customer))
-    view = _own_ticket(core, customer, ticket_id)
-    if view is None:
-        return not_found(request, _locale(request, core, customer))
+    checked = _posting_on_own_ticket(request, core, ticket_id, csrf)
+    if isinstance(checked, Response):
+        return checked
+    customer, view = checked
     too_late: Notice = ("error", N_("This answer can no longer be marked."), {})
     answerer = core.tickets.answerer
     if answerer is None or outcome not in OUTCOMES or _awaiting_verdict(core, view) is None:
