@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from consigndesk.adapters.db import tables
@@ -57,13 +57,14 @@ class TicketRepository:
         return found is not None
 
     def count_recent_for_customer(self, customer_id: int, since: datetime) -> int:
-        rows = self.session.execute(
-            select(tables.tickets.c.id).where(
-                tables.tickets.c.customer_id == customer_id,
-                tables.tickets.c.created_at >= since,
-            )
-        ).all()
-        return len(rows)
+        return int(
+            self.session.execute(
+                select(func.count()).where(
+                    tables.tickets.c.customer_id == customer_id,
+                    tables.tickets.c.created_at >= since,
+                )
+            ).scalar_one()
+        )
 
 
 class CustomerRepository:
