@@ -213,6 +213,21 @@ def create(
     return redirect(f"/admin/articles/{article_id}")
 
 
+def _posting_on_article(
+    request: Request, core: App, article_id: int, csrf: str | None
+) -> tuple[dict[str, Any], dict[str, Any]] | Response:
+    """A form post on an article: the editing manager and the article, or the refusal page."""
+    agent = manager_or_refusal(request, core)
+    if isinstance(agent, Response):
+        return agent
+    if not csrf_ok(request, csrf):
+        return csrf_failed(request, locale_of(request, agent["language"]))
+    article = _load(core, article_id)
+    if article is None:
+        return not_found(request, locale_of(request, agent["language"]))
+    return agent, article
+
+
 def _load(core: App, article_id: int, **kwargs: Any) -> dict[str, Any] | None:
     try:
         return knowledge.get_article(core.read_uow(), article_id, published_only=False, **kwargs)
@@ -247,14 +262,10 @@ def save(
     csrf: Annotated[str | None, Form()] = None,
 ) -> Response:
     """Save what changed; only changed translations become new versions. A stale form is 409."""
-    agent = manager_or_refusal(request, core)
-    if isinstance(agent, Response):
-        return agent
-    if not csrf_ok(request, csrf):
-        return csrf_failed(request, locale_of(request, agent["language"]))
-    article = _load(core, article_id)
-    if article is None:
-        return not_found(request, locale_of(request, agent["language"]))
+    checked = _posting_on_article(request, core, article_id, csrf)
+    if isinstance(checked, Response):
+        return checked
+    agent, article = checked
     stored = _form_from(article)
     form: dict[str, Any] = {
         **stored,
@@ -323,14 +334,10 @@ def publication(
     csrf: Annotated[str | None, Form()] = None,
 ) -> Response:
     """Publish (both languages needed) or take back to draft."""
-    agent = manager_or_refusal(request, core)
-    if isinstance(agent, Response):
-        return agent
-    if not csrf_ok(request, csrf):
-        return csrf_failed(request, locale_of(request, agent["language"]))
-    article = _load(core, article_id)
-    if article is None:
-        return not_found(request, locale_of(request, agent["language"]))
+    checked = _posting_on_article(request, core, article_id, csrf)
+    if isinstance(checked, Response):
+        return checked
+    agent, article = checked
     try:
         if publish == "1":
             knowledge.publish_article(core.uow(), article_id)
