@@ -26,7 +26,9 @@ from consigndesk.domain.orders import OrderRefFinder
 from consigndesk.domain.triage import Triage
 from consigndesk.model_registry import EngineRefresher
 from consigndesk.services.answers import Answerer, Knowledge
+from consigndesk.services.auth import RecentKeys
 from consigndesk.services.bus import EventBus
+from consigndesk.services.intake import Intake
 from consigndesk.services.macros import seed_macros
 from consigndesk.services.reactions import Reactions
 from consigndesk.services.routing import QueueEtaRefresher, Routing
@@ -48,6 +50,8 @@ class App:
     engine: TriageEngine | None = None  # None when a test passes its own Triage
     refresher: EngineRefresher | None = None
     queue_etas: QueueEtaRefresher | None = None
+    intake: Intake = field(init=False)
+    api_keys: RecentKeys = field(default_factory=RecentKeys)
     extras: dict[str, object] = field(default_factory=dict)
 
     def uow(self) -> SqlUnitOfWork:
@@ -71,6 +75,7 @@ class App:
         self.database.dispose()
 
     def stop_background(self) -> None:
+        self.intake.stop()
         self.relay.stop()
         if isinstance(self.bus, NatsBus):
             self.bus.close()
@@ -169,14 +174,21 @@ def build(
         refresher=refresher,
     )
     assert app.tickets.router is not None
+    app.intake = Intake(app.tickets, app.uow)
     app.queue_etas = QueueEtaRefresher(uow_factory=app.uow, routing=app.tickets.router)
     app.tickets.answerer = _answerer(settings, app)
     if run_migrations:
         seed_macros(app.uow)
-    email = email_channel(settings, app.tickets, app.uow, app.read_uow)
+    email = email_channel(settings, app.intake.receive, app.uow, app.read_uow)
     app.extras["email"] = email
     chat = ChatChannel.build(
-        app.tickets, app.uow, app.read_uow, bus, lambda: app.platform_secret, settings
+        app.tickets,
+        app.intake.receive,
+        app.uow,
+        app.read_uow,
+        bus,
+        lambda: app.platform_secret,
+        settings,
     )
     app.extras[CHAT] = chat
     if email.sender is not None:

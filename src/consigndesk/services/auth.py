@@ -81,6 +81,32 @@ def authenticate_api_key(uow: UnitOfWork, presented: str) -> ApiKeyIdentity:
         return ApiKeyIdentity(key_id=row["id"], name=row["name"], scope=row["scope"])
 
 
+class RecentKeys:
+    """API keys verified in the last `ttl` seconds, so a busy integration costs one database read
+    per key and interval rather than one per request. A key revoked through another process stops
+    working within `ttl`; this process forgets everything when it revokes one (`clear`)."""
+
+    def __init__(self, ttl: float = 5.0, size: int = 1024) -> None:
+        self._ttl = ttl
+        self._size = size
+        self._seen: dict[str, tuple[float, ApiKeyIdentity]] = {}
+
+    def authenticate(self, uow: UnitOfWork, presented: str) -> ApiKeyIdentity:
+        fingerprint = _digest(presented)
+        now = time.monotonic()
+        hit = self._seen.get(fingerprint)
+        if hit is not None and now - hit[0] < self._ttl:
+            return hit[1]
+        identity = authenticate_api_key(uow, presented)
+        if len(self._seen) >= self._size:
+            self._seen.clear()
+        self._seen[fingerprint] = (now, identity)
+        return identity
+
+    def clear(self) -> None:
+        self._seen.clear()
+
+
 def require_scope(identity: ApiKeyIdentity, scope: str) -> None:
     if identity.scope != scope:
         raise Forbidden(

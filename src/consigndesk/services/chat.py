@@ -23,7 +23,7 @@ from consigndesk.i18n import gettext_for, locale_for_language
 from consigndesk.services.auth import CustomerIdentity
 from consigndesk.services.bus import Envelope
 from consigndesk.services.reactions import first_time
-from consigndesk.services.tickets import TicketServices
+from consigndesk.services.tickets import Received, TicketServices
 from consigndesk.services.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -135,6 +135,7 @@ def _retrying(work: Callable[[], T], retry_on: tuple[type[Exception], ...]) -> T
 @dataclass
 class ChatServices:
     tickets: TicketServices
+    receive: Callable[[ReceiveCustomerMessage], Received]  # the shared pipeline (group commit)
     uow_factory: Callable[[], UnitOfWork]
     read_uow_factory: Callable[[], UnitOfWork]
     mailer: TranscriptMailer | None = None
@@ -192,7 +193,7 @@ class ChatServices:
             external_id=external_id,
         )
         received = _retrying(
-            lambda: self.tickets.receive_customer_message(self.uow_factory(), command),
+            lambda: self.receive(command),
             self.retry_on,
         )
         with self.uow_factory() as uow:

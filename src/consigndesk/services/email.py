@@ -36,7 +36,7 @@ from consigndesk.i18n import gettext_for, locale_for_language
 from consigndesk.services.bus import Envelope
 from consigndesk.services.html import sanitize_html
 from consigndesk.services.reactions import first_time
-from consigndesk.services.tickets import TicketServices
+from consigndesk.services.tickets import Received
 from consigndesk.services.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -93,7 +93,7 @@ class _Held:
 
 @dataclass(kw_only=True)
 class EmailChannel:
-    tickets: TicketServices
+    receive: Callable[[ReceiveCustomerMessage], Received]  # the shared pipeline (group commit)
     uow_factory: Callable[[], UnitOfWork]
     read_uow_factory: Callable[[], UnitOfWork]
     parse: MailParser
@@ -186,8 +186,7 @@ class EmailChannel:
                     email=mail.sender,
                 )
             )
-        received = self.tickets.receive_customer_message(
-            self.uow_factory(),
+        received = self.receive(
             ReceiveCustomerMessage(
                 customer=customer,
                 channel="email",

@@ -13,11 +13,9 @@ from consigndesk.services.unit_of_work import UnitOfWork
 
 
 def first_time(uow: UnitOfWork, handler: str, event_id: str) -> bool:
-    """Mark (handler, event) processed inside the caller's transaction; False if it was before."""
-    if uow.processed.already(handler, event_id):
-        return False
-    uow.processed.mark(handler, event_id)
-    return True
+    """Mark (handler, event) processed inside the caller's transaction; False if it was before.
+    Safe across processes: on PostgreSQL a concurrent claim waits for the other's outcome."""
+    return bool(uow.processed.claim(handler, event_id))
 
 
 @dataclass

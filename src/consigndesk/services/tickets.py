@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -35,6 +36,7 @@ class Received:
     ticket_id: int
     created: bool
     duplicate: bool = False
+    ticket: Ticket | None = field(default=None, compare=False)  # as committed; None for replays
 
 
 @dataclass
@@ -48,55 +50,64 @@ class TicketServices:
 
     # -- inbound --------------------------------------------------------------------------
     def receive_customer_message(self, uow: UnitOfWork, cmd: ReceiveCustomerMessage) -> Received:
-        body = cmd.body.strip()
-        if not body and not cmd.attachments:
-            raise InvalidInput("the message body is empty")
-        if len(body) > MAX_BODY_CHARS:
-            raise InvalidInput(f"the message body exceeds {MAX_BODY_CHARS} characters")
+        return self.receive_customer_messages(uow, [cmd])[0]
+
+    def receive_customer_messages(
+        self, uow: UnitOfWork, cmds: Sequence[ReceiveCustomerMessage]
+    ) -> list[Received]:
+        """Several inbound messages in one transaction (group commit): all stored, or none."""
+        for cmd in cmds:
+            _check_body(cmd)
         with uow:
-            replay = self._replay(uow, cmd)
-            if replay is not None:
-                return replay
-            customer = upsert_customer(uow, cmd.customer)
-            actor = Actor(type="customer", id=customer.id, name=customer.name)
-            ticket, created = self._conversation(uow, cmd, customer)
-            message = uow.tickets.add_message(
-                Message(
-                    ticket_id=ticket.stored_id,
-                    author_type="customer",
-                    author_id=customer.id,
-                    channel=cmd.channel,
-                    body=body,
-                    body_html=sanitize_html(cmd.body_html) if cmd.body_html else "",
-                    attachments=[
-                        store_attachment(
-                            uow, filename=u.filename, data=u.data, declared_type=u.content_type
-                        )
-                        for u in cmd.attachments
-                    ],
-                    external_id=cmd.external_id,
-                )
-            )
-            uow.attachments.link([a["id"] for a in message.attachments], ticket.stored_id)
-            if created:
-                ticket.record_created(actor)
-                self._link_order(uow, ticket, cmd, customer, actor)
-            ticket.add_message(message, actor)
-            result = self.triage.triage(self._triage_input(uow, ticket, customer, body))
-            message.triage = result.as_dict()
-            if created:
-                ticket.apply_triage(result, Actor.system("triage"))
-                if self.answerer is not None:  # answers, or routes with a notice
-                    self.answerer.ticket_created(uow, ticket, message, customer.tier)
-                elif self.router is not None:
-                    self.router.ticket_created(uow, ticket)
-            elif self.answerer is not None:
-                self.answerer.customer_replied(uow, ticket, message)
-            if cmd.idempotency_key and cmd.request_hash:
-                uow.idempotency.add("tickets", cmd.idempotency_key, cmd.request_hash, ticket.id)
+            received = [self._receive(uow, cmd) for cmd in cmds]
             uow.commit()
-            assert ticket.id is not None
-            return Received(ticket_id=ticket.stored_id, created=created)
+            return received
+
+    def _receive(self, uow: UnitOfWork, cmd: ReceiveCustomerMessage) -> Received:
+        replay = self._replay(uow, cmd)
+        if replay is not None:
+            return replay
+        body = cmd.body.strip()
+        customer, new_customer = upsert_customer(uow, cmd.customer)
+        actor = Actor(type="customer", id=customer.id, name=customer.name)
+        ticket, created = self._conversation(uow, cmd, customer)
+        message = uow.tickets.add_message(
+            Message(
+                ticket_id=ticket.stored_id,
+                author_type="customer",
+                author_id=customer.id,
+                channel=cmd.channel,
+                body=body,
+                body_html=sanitize_html(cmd.body_html) if cmd.body_html else "",
+                attachments=[
+                    store_attachment(
+                        uow, filename=u.filename, data=u.data, declared_type=u.content_type
+                    )
+                    for u in cmd.attachments
+                ],
+                external_id=cmd.external_id,
+            )
+        )
+        uow.attachments.link([a["id"] for a in message.attachments], ticket.stored_id)
+        if created:
+            ticket.record_created(actor)
+            self._link_order(uow, ticket, cmd, customer, actor)
+        ticket.add_message(message, actor)
+        result = self.triage.triage(
+            self._triage_input(uow, ticket, customer, body, first_contact=new_customer)
+        )
+        message.triage = result.as_dict()
+        if created:
+            ticket.apply_triage(result, Actor.system("triage"))
+            if self.answerer is not None:  # answers, or routes with a notice
+                self.answerer.ticket_created(uow, ticket, message, customer.tier)
+            elif self.router is not None:
+                self.router.ticket_created(uow, ticket)
+        elif self.answerer is not None:
+            self.answerer.customer_replied(uow, ticket, message)
+        if cmd.idempotency_key and cmd.request_hash:
+            uow.idempotency.add("tickets", cmd.idempotency_key, cmd.request_hash, ticket.id)
+        return Received(ticket_id=ticket.stored_id, created=created, ticket=ticket)
 
     def _replay(self, uow: UnitOfWork, cmd: ReceiveCustomerMessage) -> Received | None:
         """An idempotency key or a channel message id seen before: return the original."""
@@ -157,11 +168,13 @@ class TicketServices:
             ticket.link_order(recent, OrderLink.RECENT_OPEN, Actor.system("order-linker"))
 
     def _triage_input(
-        self, uow: UnitOfWork, ticket: Ticket, customer: Customer, body: str
+        self, uow: UnitOfWork, ticket: Ticket, customer: Customer, body: str, first_contact: bool
     ) -> TriageInput:
         view = uow.orders.get_view(ticket.order_ref) if ticket.order_ref else None
-        since = utcnow() - timedelta(hours=72)
-        earlier = uow.tickets.count_recent_for_customer(customer.id, since) - 1
+        earlier = 0  # a customer we have only just met has no earlier tickets
+        if not first_contact:
+            since = utcnow() - timedelta(hours=72)
+            earlier = uow.tickets.count_recent_for_customer(customer.id, since) - 1
         return TriageInput(
             text=f"{ticket.subject}\n{body}" if ticket.subject not in body else body,
             role=customer.role,
@@ -265,6 +278,14 @@ class TicketServices:
                 cmd.score, cmd.comment, Actor(type="customer", id=customer.id, name=customer.name)
             )
             uow.commit()
+
+
+def _check_body(cmd: ReceiveCustomerMessage) -> None:
+    body = cmd.body.strip()
+    if not body and not cmd.attachments:
+        raise InvalidInput("the message body is empty")
+    if len(body) > MAX_BODY_CHARS:
+        raise InvalidInput(f"the message body exceeds {MAX_BODY_CHARS} characters")
 
 
 def _party_to(view: dict[str, Any] | None, customer: Customer) -> bool:

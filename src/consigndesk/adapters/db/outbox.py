@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import Executable, select, update
+from sqlalchemy.orm import Session
 
 from consigndesk.adapters.db import tables
 from consigndesk.adapters.db.engine import Database
@@ -15,6 +18,9 @@ from consigndesk.services.bus import Envelope, EventBus
 log = structlog.get_logger(__name__)
 
 MAX_ATTEMPTS = 10
+
+Write = Callable[[Executable], Any]
+"""Runs an UPDATE of outbox rows in the batch's write transaction."""
 
 
 class OutboxRelay:
@@ -32,28 +38,55 @@ class OutboxRelay:
         delivered = 0
         with self._drain_lock:
             while True:
-                rows = self._pending()
-                done = [row["seq"] for row in rows if self._deliver(row)]
-                if done:
-                    self._mark_published(done)
-                delivered += len(done)
-                if not rows or len(done) < len(rows):
+                taken, done = self._round()
+                delivered += done
+                if not taken or done < taken:
                     return delivered  # all caught up, or failures wait for the next round
 
-    def _pending(self) -> list[dict[str, object]]:
-        with self._db.read_sessions() as session:
-            rows = session.execute(
-                select(tables.outbox)
-                .where(
-                    tables.outbox.c.published_at.is_(None),
-                    tables.outbox.c.attempts < MAX_ATTEMPTS,
-                )
-                .order_by(tables.outbox.c.seq)
-                .limit(self._batch)
-            ).mappings()
-            return [dict(r) for r in rows]
+    def _round(self) -> tuple[int, int]:
+        """Deliver one batch; returns (rows taken, rows delivered).
 
-    def _deliver(self, row: dict[str, object]) -> bool:
+        On PostgreSQL the batch is claimed: its rows stay locked in one write transaction while
+        they are delivered and marked, and other relays (other server processes) skip them. On
+        SQLite that transaction would hold the database's only write lock while the handlers
+        write on other connections, a deadlock; there two relays may deliver a row twice, which
+        the reactions' `processed_events` claim makes harmless."""
+        if self._db.is_sqlite:
+            with self._db.read_sessions() as session:
+                rows = self._pending(session, claim=False)
+            return len(rows), self._deliver_batch(rows, self._write_alone)
+        with self._db.write_sessions.begin() as session:
+            rows = self._pending(session, claim=True)
+            return len(rows), self._deliver_batch(rows, session.execute)
+
+    def _pending(self, session: Session, *, claim: bool) -> list[dict[str, object]]:
+        query = (
+            select(tables.outbox)
+            .where(tables.outbox.c.published_at.is_(None), tables.outbox.c.attempts < MAX_ATTEMPTS)
+            .order_by(tables.outbox.c.seq)
+            .limit(self._batch)
+        )
+        if claim:
+            query = query.with_for_update(skip_locked=True)
+        return [dict(r) for r in session.execute(query).mappings()]
+
+    def _write_alone(self, statement: Executable) -> None:
+        with self._db.write_sessions.begin() as session:
+            session.execute(statement)
+
+    def _deliver_batch(self, rows: list[dict[str, object]], write: Write) -> int:
+        """Publish each row, then mark the delivered ones in one write (on SQLite every write
+        transaction takes the lock); `write` runs a statement in the batch's write transaction."""
+        done = [row["seq"] for row in rows if self._deliver(row, write)]
+        if done:
+            write(
+                update(tables.outbox)
+                .where(tables.outbox.c.seq.in_(done))
+                .values(published_at=utcnow(), attempts=tables.outbox.c.attempts + 1)
+            )
+        return len(done)
+
+    def _deliver(self, row: dict[str, object], write: Write) -> bool:
         envelope = Envelope(
             event_id=str(row["event_id"]),
             name=str(row["name"]),
@@ -67,23 +100,13 @@ class OutboxRelay:
             return False
         except Exception as exc:  # a handler failed: keep the row, retry later
             log.warning("outbox.delivery_failed", event_id=envelope.event_id, error=str(exc))
-            with self._db.write_sessions.begin() as session:
-                session.execute(
-                    update(tables.outbox)
-                    .where(tables.outbox.c.seq == row["seq"])
-                    .values(attempts=tables.outbox.c.attempts + 1, last_error=str(exc)[:2000])
-                )
+            write(
+                update(tables.outbox)
+                .where(tables.outbox.c.seq == row["seq"])
+                .values(attempts=tables.outbox.c.attempts + 1, last_error=str(exc)[:2000])
+            )
             return False
         return True
-
-    def _mark_published(self, seqs: list[object]) -> None:
-        """One write for the whole batch (on SQLite every write transaction takes the lock)."""
-        with self._db.write_sessions.begin() as session:
-            session.execute(
-                update(tables.outbox)
-                .where(tables.outbox.c.seq.in_(seqs))
-                .values(published_at=utcnow(), attempts=tables.outbox.c.attempts + 1)
-            )
 
     # -- background running ----------------------------------------------------------------
     def notify(self) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Table, and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from consigndesk.adapters.db import tables
@@ -14,11 +16,18 @@ from consigndesk.domain.orders import CLOSED_ORDER_STATUSES, PlatformEvent
 from consigndesk.domain.people import Agent, Customer, Group
 from consigndesk.domain.tickets import Message, Ticket
 
+_INSERT_FOR_DIALECT: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
+"""INSERT with ON CONFLICT support, per dialect (the generic `insert` has none)."""
+
 
 class TicketRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, on_load: Callable[[], None] = lambda: None) -> None:
         self.session = session
         self.seen: set[Ticket] = set()
+        self._on_load = on_load  # an existing ticket may change: whoever caches loads forgets
 
     def add(self, ticket: Ticket) -> Ticket:
         """Store a new ticket; flushing gives it the id its reference and events need."""
@@ -31,6 +40,7 @@ class TicketRepository:
         ticket = self.session.get(Ticket, ticket_id)
         if ticket is not None:
             self.seen.add(ticket)
+            self._on_load()
         return ticket
 
     def add_message(self, message: Message) -> Message:
@@ -126,6 +136,7 @@ class OrderRepository:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._views: dict[str, dict[str, Any] | None] = {}  # read once per unit of work
 
     def has_event(self, event_id: str) -> bool:
         found = self.session.execute(
@@ -155,6 +166,7 @@ class OrderRepository:
         ]
 
     def save_view(self, view: dict[str, Any], updated_at: datetime) -> None:
+        self._views[view["order_ref"]] = view
         values = {
             "status": view["status"],
             "buyer_ref": view["buyer_ref"],
@@ -178,10 +190,12 @@ class OrderRepository:
             )
 
     def get_view(self, order_ref: str) -> dict[str, Any] | None:
-        row = self.session.execute(
-            select(tables.orders.c.view).where(tables.orders.c.order_ref == order_ref)
-        ).first()
-        return row[0] if row else None
+        if order_ref not in self._views:
+            row = self.session.execute(
+                select(tables.orders.c.view).where(tables.orders.c.order_ref == order_ref)
+            ).first()
+            self._views[order_ref] = row[0] if row else None
+        return self._views[order_ref]
 
     def latest_open_for(self, external_id: str) -> str | None:
         """The customer's most recent order that is still in progress, as buyer or seller."""
@@ -236,6 +250,7 @@ class ProcessedEventRepository:
         self.session = session
 
     def already(self, handler: str, event_id: str) -> bool:
+        """A look without claiming, for handlers that must act before they record (send a mail)."""
         row = self.session.execute(
             select(tables.processed_events.c.event_id).where(
                 tables.processed_events.c.handler == handler,
@@ -244,12 +259,20 @@ class ProcessedEventRepository:
         ).first()
         return row is not None
 
-    def mark(self, handler: str, event_id: str) -> None:
-        self.session.execute(
-            tables.processed_events.insert().values(
-                handler=handler, event_id=event_id, processed_at=utcnow()
-            )
-        )
+    def claim(self, handler: str, event_id: str) -> bool:
+        """Record (handler, event) in the caller's transaction; False if someone already had.
+
+        One statement, not a look then an insert: two processes handling the same event at once
+        never fail on the primary key. On PostgreSQL the second insert waits for the first
+        transaction to end, then inserts nothing (or the row, had the first rolled back)."""
+        insert = _INSERT_FOR_DIALECT[self.session.get_bind().dialect.name]
+        claimed = self.session.execute(
+            insert(tables.processed_events)
+            .values(handler=handler, event_id=event_id, processed_at=utcnow())
+            .on_conflict_do_nothing()
+            .returning(tables.processed_events.c.event_id)
+        ).first()
+        return claimed is not None
 
 
 class ApiKeyRepository:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -23,15 +24,26 @@ ASSIGNEE_FIELD = "assignee_id"
 
 
 class RoutingRepository:
-    """Reads flush the session first, so changes made earlier in the unit of work count."""
+    """Reads flush the session first, so changes made earlier in the unit of work count.
+
+    Agents' loads are read once per unit of work and then kept current by `mark_assigned`, so a
+    group of new tickets routed in one transaction costs one read; loading an existing ticket
+    (which may change status or assignee) calls `forget_loads` and the next call reads again.
+    """
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._candidates: list[Candidate] | None = None
+        self._in_house: set[str] | None = None
+
+    def forget_loads(self) -> None:
+        self._candidates = None
 
     def in_house_only_groups(self) -> set[str]:
-        self.session.flush()
-        rows = self.session.execute(select(t.groups.c.key).where(t.groups.c.in_house_only))
-        return {r[0] for r in rows}
+        if self._in_house is None:
+            rows = self.session.execute(select(t.groups.c.key).where(t.groups.c.in_house_only))
+            self._in_house = {r[0] for r in rows}
+        return set(self._in_house)
 
     def _loads(self) -> dict[int, int]:
         rows = self.session.execute(
@@ -43,6 +55,8 @@ class RoutingRepository:
 
     def candidates(self, agent_id: int | None = None) -> list[Candidate]:
         """Active agents with their current load (one agent if `agent_id` is given)."""
+        if agent_id is None and self._candidates is not None:
+            return list(self._candidates)
         self.session.flush()
         query = select(
             t.agents.c.id,
@@ -57,7 +71,7 @@ class RoutingRepository:
         if agent_id is not None:
             query = query.where(t.agents.c.id == agent_id)
         loads = self._loads()
-        return [
+        found = [
             Candidate(
                 agent_id=int(r.id),
                 groups=frozenset(r.groups or []),
@@ -71,6 +85,9 @@ class RoutingRepository:
             )
             for r in self.session.execute(query.order_by(t.agents.c.id))
         ]
+        if agent_id is None:
+            self._candidates = found
+        return list(found)
 
     def waiting(self, groups: Collection[str] | None = None) -> list[Waiting]:
         """Unassigned new/open tickets (of `groups`, or all), in id order."""
@@ -115,6 +132,11 @@ class RoutingRepository:
         self.session.execute(
             update(t.agents).where(t.agents.c.id == agent_id).values(last_assigned_at=at)
         )
+        if self._candidates is not None:
+            self._candidates = [
+                replace(c, load=c.load + 1, last_assigned_at=at) if c.agent_id == agent_id else c
+                for c in self._candidates
+            ]
 
     def set_etas(self, etas: Mapping[int, int]) -> None:
         """Store changed ETAs with plain column updates: no version bump, no timeline row."""

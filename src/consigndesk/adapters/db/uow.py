@@ -41,7 +41,8 @@ class SqlUnitOfWork:
     def __enter__(self) -> Self:
         self.session = self._session_factory()
         session = self.session
-        self.tickets = repositories.TicketRepository(session)
+        self.routing = RoutingRepository(session)
+        self.tickets = repositories.TicketRepository(session, on_load=self.routing.forget_loads)
         self.customers = repositories.CustomerRepository(session)
         self.agents = repositories.AgentRepository(session)
         self.groups = repositories.GroupRepository(session)
@@ -53,7 +54,6 @@ class SqlUnitOfWork:
         self.training = repositories.TrainingExampleRepository(session)
         self.attachments = repositories.AttachmentRepository(session)
         self.settings = repositories.SettingsRepository(session)
-        self.routing = RoutingRepository(session)
         self.email = EmailRepository(session)
         self.chats = ChatRepository(session)
         self.answers = AnswerRepository(session)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from consigndesk.adapters.db import queries
 from consigndesk.adapters.http.errors import ApiError
 from consigndesk.bootstrap import App
-from consigndesk.services.auth import ApiKeyIdentity, authenticate_api_key, require_scope
+from consigndesk.services.auth import ApiKeyIdentity, require_scope
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -93,7 +93,7 @@ def principal(request: Request, app: AppDep) -> Principal:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise ApiError(401, "unauthorized", "use 'Authorization: Bearer <api key>'")
-        return Principal(api_key=authenticate_api_key(app.read_uow(), token))
+        return Principal(api_key=app.api_keys.authenticate(app.read_uow(), token))
     agent = session_agent(request, app)
     customer = request.session.get("customer")
     if agent is None and customer is None:

@@ -11,10 +11,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from consigndesk.adapters.channels.chat.hub import ChatHub
 from consigndesk.adapters.channels.chat.limits import CustomerBuckets, TokenBucket
 from consigndesk.config import Settings
+from consigndesk.domain.commands import ReceiveCustomerMessage
 from consigndesk.domain.errors import StaleVersion
 from consigndesk.services.bus import Envelope, EventBus
 from consigndesk.services.chat import ChatServices
-from consigndesk.services.tickets import TicketServices
+from consigndesk.services.tickets import Received, TicketServices
 from consigndesk.services.unit_of_work import UnitOfWork
 
 EXTRAS_KEY = "chat"
@@ -54,6 +55,7 @@ class ChatChannel:
     def build(
         cls,
         tickets: TicketServices,
+        receive: Callable[[ReceiveCustomerMessage], Received],
         uow_factory: Callable[[], UnitOfWork],
         read_uow_factory: Callable[[], UnitOfWork],
         bus: EventBus,
@@ -63,6 +65,7 @@ class ChatChannel:
         """The use cases, and the hub subscribed to the bus; limits from `Settings.chat_*`."""
         chat = ChatServices(
             tickets=tickets,
+            receive=receive,
             uow_factory=uow_factory,
             read_uow_factory=read_uow_factory,
             retry_on=(StaleVersion, StaleDataError),  # a flush mid-use-case can hit a stale row

@@ -13,8 +13,9 @@ from consigndesk.adapters.channels.email.parsing import parse_email
 from consigndesk.adapters.channels.email.sender import SmtpSender
 from consigndesk.config import Settings
 from consigndesk.domain.attachments import MAX_ATTACHMENT_BYTES
+from consigndesk.domain.commands import ReceiveCustomerMessage
 from consigndesk.services.email import EmailChannel
-from consigndesk.services.tickets import TicketServices
+from consigndesk.services.tickets import Received
 from consigndesk.services.unit_of_work import UnitOfWork
 
 
@@ -26,7 +27,7 @@ class Background(Protocol):
 
 def email_channel(
     settings: Settings,
-    tickets: TicketServices,
+    receive: Callable[[ReceiveCustomerMessage], Received],
     uow_factory: Callable[[], UnitOfWork],
     read_uow_factory: Callable[[], UnitOfWork],
 ) -> EmailChannel:
@@ -41,7 +42,7 @@ def email_channel(
         else None
     )
     return EmailChannel(
-        tickets=tickets,
+        receive=receive,
         uow_factory=uow_factory,
         read_uow_factory=read_uow_factory,
         parse=functools.partial(parse_email, max_attachment_bytes=MAX_ATTACHMENT_BYTES),

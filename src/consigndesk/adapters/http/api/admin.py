@@ -72,6 +72,7 @@ def revoke_key(key_id: int, app: AppDep, who: Admin) -> Response:
         if not uow.api_keys.revoke(key_id):
             raise NotFound(f"API key {key_id} not found or already revoked")
         uow.commit()
+    app.api_keys.clear()
     return Response(status_code=204)
 
 

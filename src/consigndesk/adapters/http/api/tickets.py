@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
+from starlette.concurrency import run_in_threadpool
 
 from consigndesk.adapters.db import queries
 from consigndesk.adapters.http import schemas
@@ -14,6 +16,7 @@ from consigndesk.adapters.http.deps import AppDep, Caller, Principal, ReadSessio
 from consigndesk.adapters.http.errors import ApiError
 from consigndesk.adapters.http.metrics import TICKETS_CREATED
 from consigndesk.adapters.http.present import ticket_for
+from consigndesk.bootstrap import App
 from consigndesk.domain.commands import (
     AddAgentMessage,
     CustomerData,
@@ -42,11 +45,10 @@ def _load(session: ReadSession, who: Principal, ticket_id: int) -> dict[str, Any
 
 
 @router.post("", status_code=201, response_model=schemas.TicketCreated, responses=ERRORS)
-def create_ticket(
+async def create_ticket(
     body: schemas.TicketCreate,
     app: AppDep,
     who: Staff,
-    session: ReadSession,
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> dict[str, Any]:
@@ -55,34 +57,39 @@ def create_ticket(
         json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
     ).hexdigest()
     customer = body.customer
-    received = app.tickets.receive_customer_message(
-        app.uow(),
-        ReceiveCustomerMessage(
-            customer=CustomerData(
-                external_id=customer.external_id,
-                role=customer.role,
-                tier=customer.tier,
-                name=customer.name,
-                email=customer.email,
-                phone=customer.phone,
-                language=customer.language,
-            ),
-            channel=body.channel,
-            subject=body.subject or "",
-            body=body.body,
-            order_ref=body.order_ref,
-            idempotency_key=idempotency_key,
-            request_hash=request_hash if idempotency_key else None,
+    command = ReceiveCustomerMessage(
+        customer=CustomerData(
+            external_id=customer.external_id,
+            role=customer.role,
+            tier=customer.tier,
+            name=customer.name,
+            email=customer.email,
+            phone=customer.phone,
+            language=customer.language,
         ),
+        channel=body.channel,
+        subject=body.subject or "",
+        body=body.body,
+        order_ref=body.order_ref,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash if idempotency_key else None,
     )
+    received = await asyncio.wrap_future(app.intake.submit(command))
     if received.duplicate:
         response.status_code = 200
     else:
         TICKETS_CREATED.labels(body.channel).inc()
-    session.rollback()  # a fresh snapshot that includes the commit above
-    row = queries.ticket_row(session, received.ticket_id)
-    assert row is not None
+    if received.ticket is not None:  # as committed: no second round trip to read it back
+        return {key: getattr(received.ticket, key) for key in schemas.TicketCreated.model_fields}
+    row = await run_in_threadpool(_created_row, app, received.ticket_id)
     return {key: row[key] for key in schemas.TicketCreated.model_fields}
+
+
+def _created_row(app: App, ticket_id: int) -> dict[str, Any]:
+    with app.database.read_sessions() as session:
+        row = queries.ticket_row(session, ticket_id)
+    assert row is not None
+    return row
 
 
 @router.get("", response_model=schemas.TicketList, responses=ERRORS)

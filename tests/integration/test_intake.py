@@ -1,0 +1,104 @@
+"""Group commit of inbound messages against a real database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+
+from consigndesk.adapters.db import tables
+from consigndesk.bootstrap import App
+from consigndesk.domain.commands import CustomerData, ReceiveCustomerMessage
+from consigndesk.domain.errors import InvalidInput
+from consigndesk.domain.triage import PlaceholderTriage
+from consigndesk.services import admin
+from consigndesk.services.intake import Intake
+from consigndesk.services.routing import set_agent_online
+from consigndesk.services.tickets import Received
+
+
+def message(customer: str, body: str = "我的快递到哪了？", **kw) -> ReceiveCustomerMessage:
+    return ReceiveCustomerMessage(
+        customer=CustomerData(external_id=customer, role="buyer"), channel="api", body=body, **kw
+    )
+
+
+def count(core: App, table) -> int:
+    with core.database.read_sessions() as session:
+        return session.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def settle(intake: Intake, commands: list[ReceiveCustomerMessage]) -> list[Future[Received]]:
+    futures: list[Future[Received]] = [Future() for _ in commands]
+    intake.process(list(zip(commands, futures, strict=True)))
+    return futures
+
+
+def test_a_group_stores_every_message_with_its_own_ticket_and_timeline(core: App) -> None:
+    received = core.tickets.receive_customer_messages(
+        core.uow(), [message("b1"), message("b2", "The card code does not work"), message("b1")]
+    )
+    assert [r.created for r in received] == [True, True, True]
+    assert len({r.ticket_id for r in received}) == 3
+    assert [r.ticket.reference for r in received] == [f"CD-{r.ticket_id:06d}" for r in received]
+    assert count(core, tables.customers) == 2
+    with core.database.read_sessions() as session:
+        per_ticket = dict(
+            session.execute(
+                select(tables.timeline.c.ticket_id, func.count())
+                .where(tables.timeline.c.action == "ticket.created")
+                .group_by(tables.timeline.c.ticket_id)
+            ).all()
+        )
+    assert per_ticket == {r.ticket_id: 1 for r in received}
+
+
+def test_one_faulty_message_fails_alone_and_leaves_nothing_behind(core: App) -> None:
+    futures = settle(
+        core.intake,
+        [message("b1"), message("b2", order_ref="JS99999999999999"), message("b3")],
+    )
+    assert futures[0].result().created and futures[2].result().created
+    with pytest.raises(InvalidInput, match="JS99999999999999"):
+        futures[1].result()
+    assert count(core, tables.tickets) == 2
+    assert count(core, tables.messages) == 2
+    assert count(core, tables.customers) == 2  # b2 was not stored either
+
+
+def test_a_retry_inside_the_same_group_returns_the_first_ticket(core: App) -> None:
+    first, retry = settle(
+        core.intake,
+        [
+            message("b1", idempotency_key="k1", request_hash="h1"),
+            message("b1", idempotency_key="k1", request_hash="h1"),
+        ],
+    )
+    assert retry.result().duplicate and retry.result().ticket_id == first.result().ticket_id
+    assert count(core, tables.tickets) == 1
+
+
+def test_concurrent_callers_each_get_their_own_committed_ticket(core: App) -> None:
+    with ThreadPoolExecutor(8) as pool:
+        received = list(pool.map(core.intake.receive, [message(f"c{i}") for i in range(24)]))
+    assert len({r.ticket_id for r in received}) == 24
+    assert count(core, tables.tickets) == 24
+
+
+def test_routing_in_a_group_counts_the_tickets_it_just_assigned(core: App) -> None:
+    """Agents' loads are read once per transaction: assignments made in it must still count."""
+    core.tickets.triage = PlaceholderTriage()  # every ticket general / P3
+    agent_id = admin.create_agent(
+        core.uow(),
+        email="solo@example.com",
+        name="solo",
+        password="long-password",
+        groups=["general"],
+        capacity=2,
+    )
+    set_agent_online(core.uow(), agent_id, True)
+    received = core.tickets.receive_customer_messages(
+        core.uow(), [message(f"c{i}") for i in range(4)]
+    )
+    assert [r.ticket.assignee_id for r in received] == [agent_id, agent_id, None, None]

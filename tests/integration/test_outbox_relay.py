@@ -1,0 +1,123 @@
+"""Several server processes on one database: each event's reactions take effect once."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select, text
+
+from consigndesk.adapters.db import tables
+from consigndesk.adapters.db.outbox import OutboxRelay
+from consigndesk.bootstrap import App, build
+from consigndesk.config import Settings
+from consigndesk.domain.commands import CustomerData, ReceiveCustomerMessage
+from consigndesk.services.reactions import first_time
+from tests.bus.conftest import wait_until
+from tests.conftest import PLATFORM_SECRET
+
+
+@pytest.fixture
+def second_server(core: App) -> Iterator[App]:
+    """Another server process on the same database, with its own memory bus and relay."""
+    settings = Settings(database_url=core.settings.database_url, platform_secret=PLATFORM_SECRET)
+    other = build(settings, run_migrations=False)
+    yield other
+    other.close()
+
+
+def receive(app: App, body: str) -> int:
+    command = ReceiveCustomerMessage(
+        customer=CustomerData(external_id="b1", role="buyer", name="张伟"),
+        channel="api",
+        body=body,
+    )
+    return app.tickets.receive_customer_message(app.uow(), command).ticket_id
+
+
+def receipts(app: App, ticket_id: int) -> int:
+    with app.database.read_sessions() as session:
+        return int(
+            session.execute(
+                select(func.count())
+                .select_from(tables.messages)
+                .where(
+                    tables.messages.c.ticket_id == ticket_id,
+                    tables.messages.c.author_type == "system",
+                )
+            ).scalar_one()
+        )
+
+
+def test_two_relays_draining_at_once_apply_each_reaction_once(
+    core: App, second_server: App
+) -> None:
+    tickets = [receive(core, f"订单 {n} 还没发货") for n in range(12)]
+    servers = (core, second_server)
+    deliveries: list[str] = []  # ticket.created deliveries, by event id, in both processes
+    for app in servers:
+        app.bus.subscribe("ticket.created", lambda envelope: deliveries.append(envelope.event_id))
+    # small batches: the relays go back to the outbox many times while the other delivers
+    relays = [OutboxRelay(app.database, app.bus, batch=5) for app in servers]
+    together = threading.Barrier(len(relays))
+
+    def drain(relay: OutboxRelay) -> int:
+        together.wait()
+        return relay.drain()
+
+    with ThreadPoolExecutor(len(relays)) as pool:
+        delivered = sum(pool.map(drain, relays))
+
+    with core.database.read_sessions() as session:
+        outbox = session.execute(select(tables.outbox)).mappings().all()
+    created = {row["event_id"] for row in outbox if row["name"] == "ticket.created"}
+    assert [receipts(core, t) for t in tickets] == [1] * len(tickets)
+    assert {(row["published_at"] is not None, row["last_error"]) for row in outbox} == {
+        (True, None)  # no delivery failed (no primary-key race in the reactions)
+    }
+    if core.database.is_sqlite:  # both relays may deliver a row: at least once
+        assert set(deliveries) == created
+    else:  # claimed batches: exactly once
+        assert Counter(deliveries) == Counter(created)
+        assert delivered == len(outbox)
+
+
+def test_a_reaction_claims_an_event_once(core: App) -> None:
+    with core.uow() as uow:
+        assert first_time(uow, "acknowledge_receipt", "e1") is True
+        uow.commit()
+    with core.uow() as uow:
+        assert first_time(uow, "acknowledge_receipt", "e1") is False
+        assert first_time(uow, "learn_from_correction", "e1") is True  # per handler
+
+
+def test_a_claim_racing_an_uncommitted_one_waits_and_yields(core: App) -> None:
+    if core.database.is_sqlite:
+        pytest.skip("SQLite write transactions are serialized (BEGIN IMMEDIATE): no interleaving")
+
+    def claim_elsewhere() -> bool:
+        with core.uow() as uow:
+            claimed = first_time(uow, "acknowledge_receipt", "e1")
+            uow.commit()
+            return claimed
+
+    def someone_waits_on_a_lock() -> bool:
+        with core.database.engine.connect() as conn:
+            return bool(
+                conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                ).scalar_one()
+            )
+
+    with ThreadPoolExecutor(1) as pool, core.uow() as uow:  # uow closes first: no hang
+        assert first_time(uow, "acknowledge_receipt", "e1") is True
+        other = pool.submit(claim_elsewhere)
+        wait_until(someone_waits_on_a_lock)  # the other claim is blocked on ours
+        uow.commit()
+        assert other.result() is False
