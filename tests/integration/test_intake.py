@@ -11,6 +11,7 @@ from consigndesk.adapters.db import tables
 from consigndesk.bootstrap import App
 from consigndesk.domain.commands import CustomerData, ReceiveCustomerMessage
 from consigndesk.domain.errors import InvalidInput
+from consigndesk.domain.tickets import Ticket
 from consigndesk.domain.triage import PlaceholderTriage
 from consigndesk.services import admin
 from consigndesk.services.intake import Intake
@@ -102,3 +103,29 @@ def test_routing_in_a_group_counts_the_tickets_it_just_assigned(core: App) -> No
         core.uow(), [message(f"c{i}") for i in range(4)]
     )
     assert [r.ticket.assignee_id for r in received] == [agent_id, agent_id, None, None]
+
+
+def test_queue_positions_read_once_per_transaction_match_the_queue(core: App) -> None:
+    """New tickets of one transaction get their place from one count per group, kept current:
+    each must equal the waiting tickets of a more urgent priority plus the older ones of its own."""
+    core.tickets.triage = PlaceholderTriage()  # general / P3, and nobody is online
+    customer = core.tickets.receive_customer_message(core.uow(), message("b1")).ticket.customer_id
+    waiting = ["P3"]
+    with core.uow() as uow:
+        for priority in ["P2", "P3", "P4", "P3"]:
+            older = Ticket(customer_id=customer, channel="api", subject="older")
+            older.priority = priority
+            uow.tickets.add(older)
+            waiting.append(priority)
+        uow.commit()
+    with core.uow() as uow:
+        for priority in ["P3", "P1", "P4", "P3", "P2"]:
+            new = Ticket(customer_id=customer, channel="api", subject="new")
+            new.priority = priority
+            uow.tickets.add(new)
+            expected = sum(p <= priority for p in waiting)
+            assert (
+                uow.routing.ahead_in_queue(new.stored_id, "general", priority, new.created_at)
+                == expected
+            ), priority
+            waiting.append(priority)

@@ -59,6 +59,8 @@ class TicketServices:
         for cmd in cmds:
             _check_body(cmd)
         with uow:
+            if len(cmds) > 1:
+                uow.customers.prefetch({cmd.customer.external_id for cmd in cmds})
             received = [self._receive(uow, cmd) for cmd in cmds]
             uow.commit()
             return received
@@ -71,32 +73,31 @@ class TicketServices:
         customer, new_customer = upsert_customer(uow, cmd.customer)
         actor = Actor(type="customer", id=customer.id, name=customer.name)
         ticket, created = self._conversation(uow, cmd, customer)
-        message = uow.tickets.add_message(
-            Message(
-                ticket_id=ticket.stored_id,
-                author_type="customer",
-                author_id=customer.id,
-                channel=cmd.channel,
-                body=body,
-                body_html=sanitize_html(cmd.body_html) if cmd.body_html else "",
-                attachments=[
-                    store_attachment(
-                        uow, filename=u.filename, data=u.data, declared_type=u.content_type
-                    )
-                    for u in cmd.attachments
-                ],
-                external_id=cmd.external_id,
-            )
-        )
-        uow.attachments.link([a["id"] for a in message.attachments], ticket.stored_id)
         if created:
             ticket.record_created(actor)
             self._link_order(uow, ticket, cmd, customer, actor)
-        ticket.add_message(message, actor)
         result = self.triage.triage(
             self._triage_input(uow, ticket, customer, body, first_contact=new_customer)
         )
-        message.triage = result.as_dict()
+        message = Message(
+            ticket_id=ticket.stored_id,
+            author_type="customer",
+            author_id=customer.id,
+            channel=cmd.channel,
+            body=body,
+            body_html=sanitize_html(cmd.body_html) if cmd.body_html else "",
+            attachments=[
+                store_attachment(
+                    uow, filename=u.filename, data=u.data, declared_type=u.content_type
+                )
+                for u in cmd.attachments
+            ],
+            external_id=cmd.external_id,
+        )
+        message.triage = result.as_dict()  # stored with the message: one insert, no update
+        uow.tickets.add_message(message)
+        uow.attachments.link([a["id"] for a in message.attachments], ticket.stored_id)
+        ticket.add_message(message, actor)
         if created:
             ticket.apply_triage(result, Actor.system("triage"))
             if self.answerer is not None:  # answers, or routes with a notice

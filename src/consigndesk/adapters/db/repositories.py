@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
@@ -80,11 +80,25 @@ class TicketRepository:
 class CustomerRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._by_external_id: dict[str, Customer | None] = {}  # looked up in this unit of work
+
+    def prefetch(self, external_ids: Collection[str]) -> None:
+        """One read for the customers of a group of messages (`by_external_id` then hits)."""
+        wanted = [e for e in external_ids if e not in self._by_external_id]
+        if not wanted:
+            return
+        found = self.session.scalars(
+            select(Customer).where(tables.customers.c.external_id.in_(wanted))
+        )
+        self._by_external_id.update(dict.fromkeys(wanted))
+        self._by_external_id.update({c.external_id: c for c in found})
 
     def by_external_id(self, external_id: str) -> Customer | None:
-        return self.session.scalars(
-            select(Customer).where(tables.customers.c.external_id == external_id)
-        ).first()
+        if external_id not in self._by_external_id:
+            self._by_external_id[external_id] = self.session.scalars(
+                select(Customer).where(tables.customers.c.external_id == external_id)
+            ).first()
+        return self._by_external_id[external_id]
 
     def get(self, customer_id: int) -> Customer | None:
         return self.session.get(Customer, customer_id)
@@ -92,6 +106,7 @@ class CustomerRepository:
     def add(self, customer: Customer) -> Customer:
         self.session.add(customer)
         self.session.flush()
+        self._by_external_id[customer.external_id] = customer
         return customer
 
 

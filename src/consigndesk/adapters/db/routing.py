@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -12,6 +12,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from consigndesk.adapters.db import tables as t
+from consigndesk.domain.events import utcnow
 from consigndesk.domain.routing import (
     LOAD_STATUSES,
     QUEUE_STATUSES,
@@ -26,18 +27,24 @@ ASSIGNEE_FIELD = "assignee_id"
 class RoutingRepository:
     """Reads flush the session first, so changes made earlier in the unit of work count.
 
-    Agents' loads are read once per unit of work and then kept current by `mark_assigned`, so a
-    group of new tickets routed in one transaction costs one read; loading an existing ticket
-    (which may change status or assignee) calls `forget_loads` and the next call reads again.
+    Agents' loads and each group's queue length by priority are read once per unit of work and
+    then kept current (`mark_assigned`, tickets joining a queue), so a group of new tickets routed
+    in one transaction costs one read each; an assignment or loading an existing ticket (which may
+    change status or assignee) calls `forget` and the next call reads again.
     """
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._opened_at = utcnow()
         self._candidates: list[Candidate] | None = None
         self._in_house: set[str] | None = None
+        self._queues: dict[str, Counter[str]] = {}  # waiting tickets by priority, per group
+        self._counted: set[int] = set()  # tickets known to be in those counts
 
-    def forget_loads(self) -> None:
+    def forget(self) -> None:
         self._candidates = None
+        self._queues.clear()
+        self._counted.clear()
 
     def in_house_only_groups(self) -> set[str]:
         if self._in_house is None:
@@ -137,6 +144,8 @@ class RoutingRepository:
                 replace(c, load=c.load + 1, last_assigned_at=at) if c.agent_id == agent_id else c
                 for c in self._candidates
             ]
+        self._queues.clear()  # a waiting ticket may have left its queue
+        self._counted.clear()
 
     def set_etas(self, etas: Mapping[int, int]) -> None:
         """Store changed ETAs with plain column updates: no version bump, no timeline row."""
@@ -168,6 +177,29 @@ class RoutingRepository:
     ) -> int:
         """Waiting tickets of the group that come before this one (P1 first, then oldest)."""
         self.session.flush()
+        if created_at < self._opened_at:
+            return self._count_ahead(ticket_id, group, priority, created_at)
+        # Opened in this unit of work, so younger than every waiting ticket of its priority:
+        # all waiting tickets of the same or a more urgent priority are ahead of it.
+        counts = self._queues.get(group)
+        if counts is None:
+            counts = self._queues[group] = self._queue_counts(group)
+            self._counted.add(ticket_id)  # stored before the read, so counted in it
+        if ticket_id not in self._counted:
+            counts[priority] += 1
+            self._counted.add(ticket_id)
+        return sum(n for p, n in counts.items() if p <= priority) - 1
+
+    def _queue_counts(self, group: str) -> Counter[str]:
+        tk = t.tickets.c
+        rows = self.session.execute(
+            select(tk.priority, func.count())
+            .where(tk.group == group, tk.assignee_id.is_(None), tk.status.in_(QUEUE_STATUSES))
+            .group_by(tk.priority)
+        )
+        return Counter({r[0]: int(r[1]) for r in rows})
+
+    def _count_ahead(self, ticket_id: int, group: str, priority: str, created_at: datetime) -> int:
         tk = t.tickets.c
         earlier = or_(
             tk.priority < priority,

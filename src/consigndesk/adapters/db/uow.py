@@ -42,7 +42,7 @@ class SqlUnitOfWork:
         self.session = self._session_factory()
         session = self.session
         self.routing = RoutingRepository(session)
-        self.tickets = repositories.TicketRepository(session, on_load=self.routing.forget_loads)
+        self.tickets = repositories.TicketRepository(session, on_load=self.routing.forget)
         self.customers = repositories.CustomerRepository(session)
         self.agents = repositories.AgentRepository(session)
         self.groups = repositories.GroupRepository(session)
