@@ -1,5 +1,6 @@
 """The NATS JetStream bus through the outbox relay: publish rate, relay → work handler rate and
-latency, and the receipt reaction end to end. Starts its own nats-server on a free port.
+latency, and agents' corrections end to end (relay → NATS → `learn_from_correction` stores one
+training example per `ticket.field_changed` event). Starts its own nats-server on a free port.
 
 Run: .venv/bin/python bench/bus.py [--events N] [--latency-events M] [--tickets K]
                                    [--database-url URL]   (default: a fresh SQLite file)
@@ -26,9 +27,9 @@ from consigndesk.adapters.bus.nats import NatsBus
 from consigndesk.adapters.db import tables
 from consigndesk.bootstrap import App, build
 from consigndesk.config import Settings
-from consigndesk.domain.commands import CustomerData, ReceiveCustomerMessage
-from consigndesk.domain.events import utcnow
-from consigndesk.services.admin import ensure_default_groups
+from consigndesk.domain.commands import CustomerData, ReceiveCustomerMessage, UpdateTicket
+from consigndesk.domain.events import Actor, utcnow
+from consigndesk.services.admin import create_agent, ensure_default_groups
 from consigndesk.services.bus import Envelope
 
 COMMAND = ".venv/bin/python bench/bus.py"
@@ -118,25 +119,50 @@ def latency(app: App, watch: Stopwatch, m: int) -> list[float]:
     return sorted(samples)
 
 
-def receipts(app: App, k: int) -> tuple[float, int, float]:
-    """K tickets created first, then their events relayed; until every receipt is written."""
-    for n in range(k):
-        command = ReceiveCustomerMessage(
-            customer=CustomerData(external_id=f"bench-{n}", role="buyer"),
-            channel="api",
-            body=f"我的订单 {n} 什么时候发货？",
-        )
-        app.tickets.receive_customer_message(app.uow(), command)
+def corrections(app: App, k: int) -> tuple[float, int, float]:
+    """K tickets, their own events relayed beforehand, then one agent correction of each ticket's
+    intent (one `ticket.field_changed` event each); timed: relaying those events until
+    `learn_from_correction` has stored K training examples. Returns corrections/s end to end,
+    events relayed and their relay publish rate."""
+    agent_id = create_agent(
+        app.uow(),
+        email="bench@example.cn",
+        name="李娜",
+        password="long-password",
+        groups=["logistics"],
+    )
+    agent = Actor(type="agent", id=agent_id, name="李娜")
+    tickets = [
+        app.tickets.receive_customer_message(
+            app.uow(),
+            ReceiveCustomerMessage(
+                customer=CustomerData(external_id=f"bench-{n}", role="buyer"),
+                channel="api",
+                body=f"我的订单 {n} 什么时候发货？",
+            ),
+        ).ticket_id
+        for n in range(k)
+    ]
+    app.relay.drain()  # the tickets' own events: not part of the timed window
+    for ticket_id in tickets:
+        command = UpdateTicket(ticket_id=ticket_id, actor=agent, intent="complaint")
+        app.tickets.update_ticket(app.uow(), command)
     t0 = time.perf_counter()
     events = app.relay.drain()
-    while _receipts_written(app) < k:
+    t_published = time.perf_counter()
+    if events != k:
+        sys.exit(f"expected {k} ticket.field_changed events to relay, found {events}")
+    deadline = time.monotonic() + 120
+    while _examples_stored(app) < k:
+        if time.monotonic() > deadline:
+            sys.exit(f"only {_examples_stored(app)} of {k} training examples after 120 s")
         time.sleep(0.01)
-    return k / (time.perf_counter() - t0), events, events / (time.perf_counter() - t0)
+    return k / (time.perf_counter() - t0), events, events / (t_published - t0)
 
 
-def _receipts_written(app: App) -> int:
+def _examples_stored(app: App) -> int:
     with app.database.read_sessions() as session:
-        query = select(func.count()).where(tables.messages.c.author_type == "system")
+        query = select(func.count()).select_from(tables.training_examples)
         return int(session.execute(query).scalar_one())
 
 
@@ -165,7 +191,7 @@ def main() -> None:
         throughput(app, watch, 50)  # connect, create the stream and consumers, warm up
         publish_rate, handled_rate = throughput(app, watch, args.events)
         samples = latency(app, watch, args.latency_events)
-        ticket_rate, events, event_rate = receipts(app, args.tickets)
+        correction_rate, events, event_rate = corrections(app, args.tickets)
     finally:
         app.close()
         nats_process.terminate()
@@ -188,8 +214,9 @@ def main() -> None:
         f"n={len(samples)}"
     )
     print(
-        f"receipts end to end (relay → NATS → acknowledge_receipt writes)  {ticket_rate:6.0f} "
-        f"tickets/s  ({events} events relayed, {event_rate:.0f} events/s)  n={args.tickets}"
+        f"corrections end to end (relay → NATS → learn_from_correction writes)  "
+        f"{correction_rate:6.0f} corrections/s  ({events} events relayed, relay publish "
+        f"{event_rate:.0f} events/s)  n={args.tickets}"
     )
     print(
         f"rerun: {COMMAND} --events {args.events} --latency-events {args.latency_events} "

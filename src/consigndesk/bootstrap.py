@@ -175,7 +175,9 @@ def build(
     )
     assert app.tickets.router is not None
     app.intake = Intake(app.tickets, app.uow)
-    app.queue_etas = QueueEtaRefresher(uow_factory=app.uow, routing=app.tickets.router)
+    app.queue_etas = QueueEtaRefresher(
+        uow_factory=app.uow, read_uow_factory=app.read_uow, routing=app.tickets.router
+    )
     app.tickets.answerer = _answerer(settings, app)
     if run_migrations:
         seed_macros(app.uow)

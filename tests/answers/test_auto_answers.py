@@ -180,7 +180,9 @@ def test_coming_back_after_solved_counts_as_reopened(desk: App) -> None:
 def test_off_by_default_nothing_changes(core: App) -> None:
     apply(core, shipped_order(REF))
     ticket_id = ask(core, f"我的快递到哪了？{REF}")
-    assert [m["author_type"] for m in detail(core, ticket_id)["messages"]] == ["customer"]
+    messages = detail(core, ticket_id)["messages"]
+    assert [m["author_type"] for m in messages] == ["customer", "system"]
+    assert "CD-" in messages[1]["body"] and REF not in messages[1]["body"]  # a receipt, no answer
     assert record(core, ticket_id) is None
 
 

@@ -28,5 +28,5 @@ def test_anything_else_is_rejected(data: bytes) -> None:
 def test_consumer_names_are_the_same_in_every_process() -> None:
     first = Reactions(uow_factory=lambda: None)  # type: ignore[arg-type,return-value]
     second = Reactions(uow_factory=lambda: None)  # type: ignore[arg-type,return-value]
-    names = {durable_name("ticket.created", r.acknowledge_receipt) for r in (first, second)}
-    assert names == {"ticket_created-Reactions_acknowledge_receipt"}
+    names = {durable_name("ticket.field_changed", r.learn_from_correction) for r in (first, second)}
+    assert names == {"ticket_field_changed-Reactions_learn_from_correction"}

@@ -1,21 +1,26 @@
-"""The whole journey on NATS: commit → outbox → relay → JetStream → receipt reaction, once."""
+"""The whole journey on NATS: commit → outbox → relay → JetStream → a work reaction, once.
+
+The observable reaction is `learn_from_correction`: each agent correction of a ticket's intent
+(one `ticket.field_changed` event) becomes exactly one training example."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from consigndesk.adapters.bus.nats import NatsBus
 from consigndesk.adapters.db import tables
 from consigndesk.bootstrap import App, build
 from consigndesk.config import Settings
-from consigndesk.domain.commands import CustomerData, ReceiveCustomerMessage
-from consigndesk.services.admin import ensure_default_groups
+from consigndesk.domain.commands import CustomerData, ReceiveCustomerMessage, UpdateTicket
+from consigndesk.domain.events import Actor
+from consigndesk.services.admin import create_agent, ensure_default_groups
 from tests.bus.conftest import NatsServer, wait_until
 
-RECEIPT_CONSUMER = "ticket_created-Reactions_acknowledge_receipt"
+CORRECTION_CONSUMER = "ticket_field_changed-Reactions_learn_from_correction"
 STREAM = "CONSIGNDESK_EVENTS"
 
 
@@ -35,6 +40,13 @@ def apps(nats_server: NatsServer, database_url: str) -> Iterator[list[App]]:
         app.close()
 
 
+@pytest.fixture
+def agent_id(apps: list[App]) -> int:
+    return create_agent(
+        apps[0].uow(), email="li@x.cn", name="李娜", password="long-password", groups=["logistics"]
+    )
+
+
 def receive(app: App, body: str = "我的快递到哪了？") -> int:
     command = ReceiveCustomerMessage(
         customer=CustomerData(external_id="b1", role="buyer", name="张伟"),
@@ -44,51 +56,55 @@ def receive(app: App, body: str = "我的快递到哪了？") -> int:
     return app.tickets.receive_customer_message(app.uow(), command).ticket_id
 
 
-def system_messages(app: App, ticket_id: int) -> int:
-    with app.database.read_sessions() as session:
-        return int(
-            session.execute(
-                select(func.count())
-                .select_from(tables.messages)
-                .where(
-                    tables.messages.c.ticket_id == ticket_id,
-                    tables.messages.c.author_type == "system",
-                )
-            ).scalar_one()
-        )
+def correct_intent(app: App, ticket_id: int, agent_id: int) -> None:
+    """An agent's correction: one `ticket.field_changed` event, worth one training example."""
+    actor = Actor(type="agent", id=agent_id, name="李娜")
+    app.tickets.update_ticket(
+        app.uow(), UpdateTicket(ticket_id=ticket_id, actor=actor, intent="complaint")
+    )
 
 
-def test_drained_events_reach_the_receipt_reaction_through_jetstream(
-    apps: list[App], nats_server: NatsServer
+def examples(app: App) -> Counter[int]:
+    """Training examples per ticket: what the correction reaction has written so far."""
+    with app.uow() as uow:
+        return Counter(example["ticket_id"] for example in uow.training.all())
+
+
+def test_drained_events_reach_the_correction_reaction_through_jetstream(
+    apps: list[App], agent_id: int, nats_server: NatsServer
 ) -> None:
     app = apps[0]
     assert isinstance(app.bus, NatsBus)
     app.bus.start()  # consumers only; the relay is driven by hand
     ticket_id = receive(app)
-    assert system_messages(app, ticket_id) == 0
+    correct_intent(app, ticket_id, agent_id)
+    assert examples(app) == Counter()
     assert app.relay.drain() >= 1
-    wait_until(lambda: system_messages(app, ticket_id) >= 1)
-    wait_until(lambda: nats_server.settled(STREAM, RECEIPT_CONSUMER))
-    assert system_messages(app, ticket_id) == 1
+    wait_until(lambda: examples(app)[ticket_id] >= 1)
+    wait_until(lambda: nats_server.settled(STREAM, CORRECTION_CONSUMER))
+    assert examples(app) == Counter({ticket_id: 1})
 
 
-def test_two_servers_on_one_database_and_bus_write_the_receipt_once(
-    apps: list[App], nats_server: NatsServer
+def test_two_servers_on_one_database_and_bus_learn_from_each_correction_once(
+    apps: list[App], agent_id: int, nats_server: NatsServer
 ) -> None:
     for app in apps:
         app.start_background()
     tickets = [receive(apps[n % 2], f"订单 {n} 还没发货") for n in range(6)]
-    wait_until(lambda: all(system_messages(apps[0], t) >= 1 for t in tickets))
-    wait_until(lambda: nats_server.settled(STREAM, RECEIPT_CONSUMER))
-    assert [system_messages(apps[0], t) for t in tickets] == [1] * len(tickets)
+    for n, ticket_id in enumerate(tickets):
+        correct_intent(apps[n % 2], ticket_id, agent_id)
+    wait_until(lambda: set(examples(apps[0])) == set(tickets))
+    wait_until(lambda: nats_server.settled(STREAM, CORRECTION_CONSUMER))
+    assert examples(apps[0]) == Counter(tickets)
 
 
 def test_the_relay_keeps_events_while_nats_is_down(
-    apps: list[App], nats_server: NatsServer
+    apps: list[App], agent_id: int, nats_server: NatsServer
 ) -> None:
     app = apps[0]
     nats_server.stop()
     ticket_id = receive(app)
+    correct_intent(app, ticket_id, agent_id)
     assert app.relay.drain() == 0
     with app.database.read_sessions() as session:
         rows = session.execute(select(tables.outbox.c.published_at, tables.outbox.c.attempts))
@@ -102,4 +118,4 @@ def test_the_relay_keeps_events_while_nats_is_down(
     bus.start()  # keeps trying to connect in the background
     wait_until(lambda: bus.connected)
     assert app.relay.drain() >= 1
-    wait_until(lambda: system_messages(app, ticket_id) == 1)
+    wait_until(lambda: examples(app) == Counter({ticket_id: 1}))

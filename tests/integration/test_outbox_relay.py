@@ -8,13 +8,15 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
 from consigndesk.adapters.db import tables
 from consigndesk.adapters.db.outbox import OutboxRelay
 from consigndesk.bootstrap import App, build
 from consigndesk.config import Settings
-from consigndesk.domain.commands import CustomerData, ReceiveCustomerMessage
+from consigndesk.domain.commands import CustomerData, ReceiveCustomerMessage, UpdateTicket
+from consigndesk.domain.events import Actor
+from consigndesk.services import admin
 from consigndesk.services.reactions import first_time
 from tests.bus.conftest import wait_until
 from tests.conftest import PLATFORM_SECRET
@@ -38,28 +40,34 @@ def receive(app: App, body: str) -> int:
     return app.tickets.receive_customer_message(app.uow(), command).ticket_id
 
 
-def receipts(app: App, ticket_id: int) -> int:
-    with app.database.read_sessions() as session:
-        return int(
-            session.execute(
-                select(func.count())
-                .select_from(tables.messages)
-                .where(
-                    tables.messages.c.ticket_id == ticket_id,
-                    tables.messages.c.author_type == "system",
-                )
-            ).scalar_one()
-        )
+def correct_intent(app: App, ticket_id: int, agent_id: int) -> None:
+    """An agent's correction: its `ticket.field_changed` event makes one training example."""
+    actor = Actor(type="agent", id=agent_id, name="李娜")
+    app.tickets.update_ticket(
+        app.uow(), UpdateTicket(ticket_id=ticket_id, actor=actor, intent="complaint")
+    )
+
+
+def examples(app: App) -> Counter[int]:
+    with app.uow() as uow:
+        return Counter(e["ticket_id"] for e in uow.training.all())
 
 
 def test_two_relays_draining_at_once_apply_each_reaction_once(
     core: App, second_server: App
 ) -> None:
+    agent_id = admin.create_agent(
+        core.uow(), email="li@x.cn", name="李娜", password="long-password", groups=["logistics"]
+    )
     tickets = [receive(core, f"订单 {n} 还没发货") for n in range(12)]
+    for ticket_id in tickets:
+        correct_intent(core, ticket_id, agent_id)
     servers = (core, second_server)
-    deliveries: list[str] = []  # ticket.created deliveries, by event id, in both processes
+    deliveries: list[str] = []  # corrections delivered, by event id, in both processes
     for app in servers:
-        app.bus.subscribe("ticket.created", lambda envelope: deliveries.append(envelope.event_id))
+        app.bus.subscribe(
+            "ticket.field_changed", lambda envelope: deliveries.append(envelope.event_id)
+        )
     # small batches: the relays go back to the outbox many times while the other delivers
     relays = [OutboxRelay(app.database, app.bus, batch=5) for app in servers]
     together = threading.Barrier(len(relays))
@@ -73,25 +81,25 @@ def test_two_relays_draining_at_once_apply_each_reaction_once(
 
     with core.database.read_sessions() as session:
         outbox = session.execute(select(tables.outbox)).mappings().all()
-    created = {row["event_id"] for row in outbox if row["name"] == "ticket.created"}
-    assert [receipts(core, t) for t in tickets] == [1] * len(tickets)
+    changed = {row["event_id"] for row in outbox if row["name"] == "ticket.field_changed"}
+    assert examples(core) == Counter(tickets)  # one example per correction
     assert {(row["published_at"] is not None, row["last_error"]) for row in outbox} == {
         (True, None)  # no delivery failed (no primary-key race in the reactions)
     }
     if core.database.is_sqlite:  # both relays may deliver a row: at least once
-        assert set(deliveries) == created
+        assert set(deliveries) == changed
     else:  # claimed batches: exactly once
-        assert Counter(deliveries) == Counter(created)
+        assert Counter(deliveries) == Counter(changed)
         assert delivered == len(outbox)
 
 
 def test_a_reaction_claims_an_event_once(core: App) -> None:
     with core.uow() as uow:
-        assert first_time(uow, "acknowledge_receipt", "e1") is True
+        assert first_time(uow, "learn_from_correction", "e1") is True
         uow.commit()
     with core.uow() as uow:
-        assert first_time(uow, "acknowledge_receipt", "e1") is False
-        assert first_time(uow, "learn_from_correction", "e1") is True  # per handler
+        assert first_time(uow, "learn_from_correction", "e1") is False
+        assert first_time(uow, "email_reply", "e1") is True  # per handler
 
 
 def test_a_claim_racing_an_uncommitted_one_waits_and_yields(core: App) -> None:
@@ -100,7 +108,7 @@ def test_a_claim_racing_an_uncommitted_one_waits_and_yields(core: App) -> None:
 
     def claim_elsewhere() -> bool:
         with core.uow() as uow:
-            claimed = first_time(uow, "acknowledge_receipt", "e1")
+            claimed = first_time(uow, "learn_from_correction", "e1")
             uow.commit()
             return claimed
 
@@ -116,7 +124,7 @@ def test_a_claim_racing_an_uncommitted_one_waits_and_yields(core: App) -> None:
             )
 
     with ThreadPoolExecutor(1) as pool, core.uow() as uow:  # uow closes first: no hang
-        assert first_time(uow, "acknowledge_receipt", "e1") is True
+        assert first_time(uow, "learn_from_correction", "e1") is True
         other = pool.submit(claim_elsewhere)
         wait_until(someone_waits_on_a_lock)  # the other claim is blocked on ours
         uow.commit()

@@ -85,7 +85,8 @@ def test_chinese_call_is_kept_and_flagged_for_a_person(api: Api, synth: Synth) -
     assert created["transcript_engine"] is None
     ticket = _ticket(api, created["id"])
     assert "needs_transcription" in ticket["tags"]
-    customer_message, note = ticket["messages"][0], ticket["messages"][1]
+    customer_message = ticket["messages"][0]
+    (note,) = [m for m in ticket["messages"] if m["visibility"] == "internal"]
     assert customer_message["author_type"] == "customer"
     assert customer_message["body"] == "语音留言（无法自动转写），录音见附件。"
     assert customer_message["attachments"][0]["size"] == len(audio)

@@ -88,6 +88,10 @@ ETA_NOTICE = N_("An agent will reply in about %(minutes)d minutes.")
 ETA_UNKNOWN = N_("An agent will reply as soon as possible.")
 ETA_SOON = N_("An agent will reply within a minute or two.")
 HUMAN_FOLLOWS = N_("A member of our team will look into this personally.")
+RECEIPT = N_(
+    "We have received your request %(reference)s. An agent will reply as soon as possible; you "
+    "can follow its progress on your support page."
+)
 HANDOFF_NOTICE = N_("We are passing your request to an agent.")
 SOLVED_NOTICE = N_("Thank you! We have marked your request as solved.")
 

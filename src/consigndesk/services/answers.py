@@ -142,9 +142,13 @@ class Answerer:
 
     # -- a new conversation ---------------------------------------------------------------
     def ticket_created(self, uow: UnitOfWork, ticket: Ticket, message: Message, tier: str) -> None:
-        """Answer now, or route to the queue and tell the customer a human follows (with ETA)."""
+        """Answer now, or route to the queue and tell the customer a human follows (with ETA).
+        With answering off, the customer still gets a receipt with the reference — in the same
+        transaction, so whoever acknowledged the message has acknowledged the receipt too."""
         if not self.policy.enabled:
             self._route(uow, ticket)
+            receipt = translator(ticket.language)(text.RECEIPT) % {"reference": ticket.reference}
+            self._post(uow, ticket, "system", receipt)
             return
         situation = Situation(
             intent=ticket.intent,

@@ -196,18 +196,17 @@ class ChatServices:
             lambda: self.receive(command),
             self.retry_on,
         )
-        with self.uow_factory() as uow:
-            if received.ticket_id != session.ticket_id:  # first message, or a follow-up ticket
+        if received.ticket_id != session.ticket_id:  # first message, or a follow-up ticket
+            with self.uow_factory() as uow:
                 uow.chats.attach_ticket(session.id, received.ticket_id)
                 uow.commit()
-            message = uow.tickets.message_by_external_id(external_id)
-            assert message is not None and message.id is not None
-            return Posted(
-                message_id=message.id,
-                ticket_id=received.ticket_id,
-                created=received.created,
-                duplicate=received.duplicate,
-            )
+        assert received.message_id is not None  # chat messages always carry their client id
+        return Posted(
+            message_id=received.message_id,
+            ticket_id=received.ticket_id,
+            created=received.created,
+            duplicate=received.duplicate,
+        )
 
     def queue_status(self, ticket_id: int) -> QueueStatus:
         """Position and ETA while nobody has answered; `waiting=False` once an agent has."""

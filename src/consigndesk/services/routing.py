@@ -302,6 +302,7 @@ class QueueEtaRefresher:
     crash between the two loses nothing that the next event does not repair."""
 
     uow_factory: Callable[[], UnitOfWork]
+    read_uow_factory: Callable[[], UnitOfWork]  # events only need the ticket's group
     routing: Routing
     interval: float = 2.0
     _dirty: set[str] = field(default_factory=set, repr=False)
@@ -315,7 +316,7 @@ class QueueEtaRefresher:
         field_name = payload.get("field")
         if envelope.name == "ticket.field_changed" and field_name not in QUEUE_FIELDS:
             return
-        with self.uow_factory() as uow:
+        with self.read_uow_factory() as uow:
             ticket: Ticket | None = uow.tickets.get(payload["ticket_id"])
             if ticket is None:
                 return

@@ -37,6 +37,7 @@ class Received:
     created: bool
     duplicate: bool = False
     ticket: Ticket | None = field(default=None, compare=False)  # as committed; None for replays
+    message_id: int | None = None  # the customer's message (None for an Idempotency-Key replay)
 
 
 @dataclass
@@ -108,7 +109,9 @@ class TicketServices:
             self.answerer.customer_replied(uow, ticket, message)
         if cmd.idempotency_key and cmd.request_hash:
             uow.idempotency.add("tickets", cmd.idempotency_key, cmd.request_hash, ticket.id)
-        return Received(ticket_id=ticket.stored_id, created=created, ticket=ticket)
+        return Received(
+            ticket_id=ticket.stored_id, created=created, ticket=ticket, message_id=message.id
+        )
 
     def _replay(self, uow: UnitOfWork, cmd: ReceiveCustomerMessage) -> Received | None:
         """An idempotency key or a channel message id seen before: return the original."""
@@ -125,7 +128,12 @@ class TicketServices:
         if cmd.external_id:
             message = uow.tickets.message_by_external_id(cmd.external_id)
             if message is not None:
-                return Received(ticket_id=message.ticket_id, created=False, duplicate=True)
+                return Received(
+                    ticket_id=message.ticket_id,
+                    created=False,
+                    duplicate=True,
+                    message_id=message.id,
+                )
         return None
 
     def _conversation(
