@@ -212,6 +212,7 @@ def main() -> None:
     parser.add_argument("--first-rate", type=float, default=50.0, help="first messages/s")
     parser.add_argument("--rounds", type=int, default=1, help="steady rounds (N messages each)")
     parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--server-log", type=Path, help="keep the server's log here")
     args = parser.parse_args()
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -229,7 +230,7 @@ def main() -> None:
         f"bench/chat.py  rev {revision}  db {args.db}  customers {args.customers}  "
         f"load {os.getloadavg()[0]:.2f}  cores {os.cpu_count()}"
     )
-    with start_server(args.db, extra_env=env) as server:
+    with start_server(args.db, extra_env=env, keep_log=args.server_log) as server:
         assert server.database_url is not None
         seed_agent(server.database_url, secret)
         lines = asyncio.run(main_async(args, server.base_url, secret))

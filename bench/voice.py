@@ -67,7 +67,8 @@ def synthesise(folder: Path, text: str, rate: int, channels: int) -> bytes:
     raw, out = folder / "raw.wav", folder / f"{rate}-{channels}.wav"
     subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(raw), text], check=True)
     subprocess.run(
-        ["sox", str(raw), "-r", str(rate), "-c", str(channels), "-b", "16", str(out)], check=True
+        ["sox", "-R", str(raw), "-r", str(rate), "-c", str(channels), "-b", "16", str(out)],
+        check=True,
     )
     return out.read_bytes()
 

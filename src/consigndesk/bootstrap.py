@@ -23,7 +23,8 @@ from consigndesk.config import Settings
 from consigndesk.domain.answer_guards import AnswerPolicy
 from consigndesk.domain.errors import InvalidInput
 from consigndesk.domain.orders import OrderRefFinder
-from consigndesk.domain.triage import Triage
+from consigndesk.domain.triage import Triage, TriageInput
+from consigndesk.knowledge import analysis
 from consigndesk.model_registry import EngineRefresher
 from consigndesk.services.answers import Answerer, Knowledge
 from consigndesk.services.auth import RecentKeys
@@ -63,12 +64,20 @@ class App:
 
     def start_background(self) -> None:
         """Outbox relay, bus consumers, model refresher (servers call this; the CLI need not)."""
+        self.warm_up()
         self.relay.start(self.settings.relay_interval)
         if isinstance(self.bus, NatsBus):
             self.bus.start()
         for worker in (self.refresher, self.queue_etas):
             if worker is not None:
                 worker.start()
+
+    def warm_up(self) -> None:
+        """Load the word dictionaries and run triage once, so that the first customers after a
+        start do not wait for it (about a second; under load the queue behind them grows)."""
+        analysis.warm_up()
+        if self.engine is not None:
+            self.engine.triage(TriageInput(text="我的订单还没发货 where is my order"))
 
     def close(self) -> None:
         self.stop_background()
@@ -175,9 +184,7 @@ def build(
     )
     assert app.tickets.router is not None
     app.intake = Intake(app.tickets, app.uow)
-    app.queue_etas = QueueEtaRefresher(
-        uow_factory=app.uow, read_uow_factory=app.read_uow, routing=app.tickets.router
-    )
+    app.queue_etas = QueueEtaRefresher(uow_factory=app.uow, routing=app.tickets.router)
     app.tickets.answerer = _answerer(settings, app)
     if run_migrations:
         seed_macros(app.uow)

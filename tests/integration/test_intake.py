@@ -6,12 +6,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from consigndesk.adapters.db import tables
 from consigndesk.bootstrap import App
 from consigndesk.domain.commands import CustomerData, ReceiveCustomerMessage
 from consigndesk.domain.errors import InvalidInput
-from consigndesk.domain.tickets import Ticket
+from consigndesk.domain.tickets import Message, Ticket
 from consigndesk.domain.triage import PlaceholderTriage
 from consigndesk.services import admin
 from consigndesk.services.intake import Intake
@@ -129,3 +130,21 @@ def test_queue_positions_read_once_per_transaction_match_the_queue(core: App) ->
                 == expected
             ), priority
             waiting.append(priority)
+
+
+def test_the_database_stores_a_channel_message_id_once(core: App) -> None:
+    """Two processes racing on one mail or chat message: the loser's transaction fails (and the
+    intake's retry then finds the stored message) instead of storing it twice."""
+    first = core.tickets.receive_customer_message(core.uow(), message("b1", external_id="<x@m>"))
+    with core.uow() as uow, pytest.raises(IntegrityError):
+        uow.tickets.add_message(
+            Message(
+                ticket_id=first.ticket_id,
+                author_type="customer",
+                channel="email",
+                body="the same mail, delivered twice",
+                external_id="<x@m>",
+            )
+        )
+    again = core.intake.receive(message("b1", external_id="<x@m>"))
+    assert again.duplicate and again.ticket_id == first.ticket_id

@@ -38,7 +38,8 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
             subprocess.run(["espeak-ng", "-v", voice, "-w", str(raw), text], check=True)
             extra = ["-e", encoding] if encoding else []
             shape = ["-r", str(rate), "-c", str(channels), "-b", str(bits), *extra]
-            subprocess.run(["sox", str(raw), *shape, str(out)], check=True)
+            # -R: repeatable dither, so the same text always gives the same samples
+            subprocess.run(["sox", "-R", str(raw), *shape, str(out)], check=True)
             made[key] = Path(out).read_bytes()
         return made[key]
 

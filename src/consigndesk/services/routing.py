@@ -38,6 +38,8 @@ class RoutingStore(Protocol):
 
     def candidates(self, agent_id: int | None = None) -> list[rules.Candidate]: ...
 
+    def groups_of(self, ticket_ids: Collection[int]) -> set[str]: ...
+
     def waiting(self, groups: Collection[str] | None = None) -> list[rules.Waiting]: ...
 
     def held_by(self, agent_id: int) -> list[rules.Held]: ...
@@ -302,39 +304,38 @@ class QueueEtaRefresher:
     crash between the two loses nothing that the next event does not repair."""
 
     uow_factory: Callable[[], UnitOfWork]
-    read_uow_factory: Callable[[], UnitOfWork]  # events only need the ticket's group
     routing: Routing
     interval: float = 2.0
-    _dirty: set[str] = field(default_factory=set, repr=False)
+    _dirty: set[str] = field(default_factory=set, repr=False)  # groups named by the events
+    _touched: set[int] = field(default_factory=set, repr=False)  # tickets whose group to look up
     _assigned: set[int] = field(default_factory=set, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
 
     def on_event(self, envelope: Envelope) -> None:
+        """Only remembers the ticket: `flush` looks up all their groups in one read."""
         payload = envelope.payload
         field_name = payload.get("field")
         if envelope.name == "ticket.field_changed" and field_name not in QUEUE_FIELDS:
             return
-        with self.read_uow_factory() as uow:
-            ticket: Ticket | None = uow.tickets.get(payload["ticket_id"])
-            if ticket is None:
-                return
-            groups = {ticket.group}
-        if field_name == "group" and payload.get("old"):
-            groups.add(str(payload["old"]))
         with self._lock:
-            self._dirty |= groups
+            self._touched.add(int(payload["ticket_id"]))
+            if field_name == "group" and payload.get("old"):
+                self._dirty.add(str(payload["old"]))
             if field_name == "assignee_id" and payload.get("new") is not None:
                 self._assigned.add(int(payload["ticket_id"]))
 
     def flush(self) -> set[str]:
         """Recompute the ETAs of every dirty group now; returns the groups refreshed."""
         with self._lock:
-            groups, assigned = self._dirty, self._assigned
-            self._dirty, self._assigned = set(), set()
-        if groups:
-            with self.uow_factory() as uow:
+            groups, touched, assigned = self._dirty, self._touched, self._assigned
+            self._dirty, self._touched, self._assigned = set(), set(), set()
+        if not (groups or touched):
+            return set()
+        with self.uow_factory() as uow:
+            groups |= uow.routing.groups_of(touched)
+            if groups:
                 self.routing.refresh_etas(uow, groups, assigned=sorted(assigned))
                 uow.commit()
         return groups

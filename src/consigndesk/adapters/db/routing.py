@@ -96,6 +96,14 @@ class RoutingRepository:
             self._candidates = found
         return list(found)
 
+    def groups_of(self, ticket_ids: Collection[int]) -> set[str]:
+        if not ticket_ids:
+            return set()
+        rows = self.session.execute(
+            select(t.tickets.c.group).where(t.tickets.c.id.in_(sorted(ticket_ids))).distinct()
+        )
+        return {r[0] for r in rows}
+
     def waiting(self, groups: Collection[str] | None = None) -> list[Waiting]:
         """Unassigned new/open tickets (of `groups`, or all), in id order."""
         self.session.flush()

@@ -152,7 +152,7 @@ messages = Table(
     Column("external_id", String(255)),
     Column("triage", JSON),
     Column("created_at", Time, nullable=False),
-    Index("ix_messages_external_id", "external_id"),
+    Index("ux_messages_external_id", "external_id", unique=True),  # a channel id is stored once
 )
 
 timeline = Table(

@@ -47,7 +47,9 @@ class _Handler:
 
 
 class SmtpListener:
-    """aiosmtpd in its own thread and event loop; ingestion runs in a small thread pool."""
+    """aiosmtpd in its own thread and event loop; ingestion runs in a thread pool. Its threads
+    mostly wait for the intake's commit, so there are enough of them for concurrent SMTP
+    sessions to share one transaction."""
 
     def __init__(
         self,
@@ -55,7 +57,7 @@ class SmtpListener:
         listen: str,
         *,
         max_message_bytes: int = 25 * 1024 * 1024,
-        workers: int = 4,
+        workers: int = 16,
     ) -> None:
         host, port = parse_host_port(listen)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smtp-ingest")
