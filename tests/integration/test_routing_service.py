@@ -269,3 +269,17 @@ def test_waiting_tickets_etas_shrink_when_the_queue_moves(core: App) -> None:
     assert "general" in core.queue_etas.flush()
     assert detail(core, second)["eta_seconds"] < before  # one ticket fewer ahead of it
     assert core.queue_etas.flush() == set()  # nothing moved since
+
+
+def test_etas_that_moved_less_than_the_tolerance_are_left_alone(core: App) -> None:
+    """The refresher runs every few seconds: only moves a customer could notice are written."""
+    ticket_id = receive(core, "c0")
+    with core.uow() as uow:
+        uow.routing.set_etas({ticket_id: 600})
+        uow.routing.set_etas({ticket_id: 620}, tolerance=30)
+        uow.commit()
+    assert detail(core, ticket_id)["eta_seconds"] == 600
+    with core.uow() as uow:
+        uow.routing.set_etas({ticket_id: 640}, tolerance=30)
+        uow.commit()
+    assert detail(core, ticket_id)["eta_seconds"] == 640

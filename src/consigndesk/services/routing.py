@@ -46,7 +46,7 @@ class RoutingStore(Protocol):
 
     def mark_assigned(self, agent_id: int, at: datetime) -> None: ...
 
-    def set_etas(self, etas: Mapping[int, int]) -> None: ...
+    def set_etas(self, etas: Mapping[int, int], tolerance: int = 0) -> None: ...
 
     def ahead_in_queue(
         self, ticket_id: int, group: str, priority: str, created_at: datetime
@@ -78,6 +78,9 @@ class Routing:
     history: timedelta = timedelta(days=7)
     arrival_window: timedelta = timedelta(hours=1)
     load_ttl: timedelta = timedelta(seconds=10)
+    # customers see ETAs in minutes: rewriting every waiting ticket because the clock moved on
+    # would lock rows the intake is updating and change nothing anyone reads
+    eta_tolerance: timedelta = timedelta(seconds=30)
     _loads: dict[str, tuple[datetime, tuple[eta_model.GroupLoad, dict[str, float]]]] = field(
         default_factory=dict, repr=False
     )
@@ -214,7 +217,7 @@ class Routing:
             if ticket.first_response_at is None:
                 reply = round(loads[ticket.group][0].response_seconds)
                 etas[ticket.stored_id] = _from_creation(ticket.created_at, now, reply)
-        store.set_etas(etas)
+        store.set_etas(etas, tolerance=int(self.eta_tolerance.total_seconds()))
 
     def _cached_load(
         self, store: RoutingStore, group: str, now: datetime

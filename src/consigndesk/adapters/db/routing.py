@@ -155,8 +155,9 @@ class RoutingRepository:
         self._queues.clear()  # a waiting ticket may have left its queue
         self._counted.clear()
 
-    def set_etas(self, etas: Mapping[int, int]) -> None:
-        """Store changed ETAs with plain column updates: no version bump, no timeline row."""
+    def set_etas(self, etas: Mapping[int, int], tolerance: int = 0) -> None:
+        """Store ETAs that moved by more than `tolerance` seconds, with plain column updates:
+        no version bump, no timeline row."""
         if not etas:
             return
         current = dict(
@@ -169,7 +170,7 @@ class RoutingRepository:
         changed = [
             {"tid": ticket_id, "eta": seconds}
             for ticket_id, seconds in etas.items()
-            if current.get(ticket_id) != seconds
+            if current.get(ticket_id) is None or abs(current[ticket_id] - seconds) > tolerance
         ]
         if changed:
             self.session.execute(
