@@ -79,8 +79,12 @@ def test_health_metrics_and_openapi(api: Api) -> None:
         headers=api.integration,
         json={"customer": {"external_id": "m1", "role": "buyer"}, "channel": "email", "body": "hi"},
     )
+    api.client.get("/api/v1/tickets/999999", headers=api.integration)
     text = api.client.get("/metrics").text
     assert 'consigndesk_tickets_created_total{channel="email"}' in text
+    # counted by route template and status, errors included
+    assert 'route="/api/v1/tickets",status="201"' in text
+    assert 'route="/api/v1/tickets/{ticket_id}",status="404"' in text
     assert "consigndesk_platform_events_applied_total" in text
     assert "consigndesk_http_request_seconds_bucket" in text
     schema = api.client.get("/openapi.json").json()

@@ -45,7 +45,7 @@ def create_app(core: App, *, run_relay: bool = True) -> FastAPI:
     )
     app.state.core = core
     install_error_handlers(app)
-    app.middleware("http")(metrics.measure)
+    app.add_middleware(metrics.Measure)
     app.add_middleware(
         SessionMiddleware,
         secret_key=core.secret_key,
