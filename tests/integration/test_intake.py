@@ -16,8 +16,10 @@ from consigndesk.domain.tickets import Message, Ticket
 from consigndesk.domain.triage import PlaceholderTriage
 from consigndesk.services import admin
 from consigndesk.services.intake import Intake
+from consigndesk.services.platform_events import apply_platform_event
 from consigndesk.services.routing import set_agent_online
 from consigndesk.services.tickets import Received
+from tests.factories import event, order_created
 
 
 def message(customer: str, body: str = "我的快递到哪了？", **kw) -> ReceiveCustomerMessage:
@@ -148,3 +150,25 @@ def test_the_database_stores_a_channel_message_id_once(core: App) -> None:
         )
     again = core.intake.receive(message("b1", external_id="<x@m>"))
     assert again.duplicate and again.ticket_id == first.ticket_id
+
+
+def test_a_group_reads_the_latest_open_order_of_each_customer_at_once(core: App) -> None:
+    """Buyer or seller, newest first, never a closed order — for every customer of the group."""
+    events = [
+        order_created("JS20261120000001", buyer="b1", seller="s1", minutes=0),
+        order_created("JS20261120000002", buyer="b2", seller="b1", minutes=10),  # b1 sells it
+        order_created("JS20261120000003", buyer="b2", seller="s1", minutes=20),
+        event("c3", "order.cancelled", 30, order_ref="JS20261120000003", reason="changed mind"),
+    ]
+    for e in events:
+        apply_platform_event(core.uow(), e)
+    received = core.tickets.receive_customer_messages(
+        core.uow(), [message(c, "where is my order?") for c in ("b1", "b2", "s1", "nobody")]
+    )
+    assert [r.ticket.order_ref for r in received] == [
+        "JS20261120000002",  # newer than the one b1 bought
+        "JS20261120000002",  # JS…0003 was cancelled
+        "JS20261120000001",
+        None,
+    ]
+    assert [r.ticket.order_link for r in received] == ["recent_open"] * 3 + ["none"]

@@ -60,8 +60,12 @@ class TicketServices:
         for cmd in cmds:
             _check_body(cmd)
         with uow:
-            if len(cmds) > 1:
+            if len(cmds) > 1:  # one read per kind for the whole group
                 uow.customers.prefetch({cmd.customer.external_id for cmd in cmds})
+                uow.orders.prefetch(
+                    refs={ref for cmd in cmds for ref in self._mentioned_orders(cmd)},
+                    open_for={cmd.customer.external_id for cmd in cmds},
+                )
             received = [self._receive(uow, cmd) for cmd in cmds]
             uow.commit()
             return received
@@ -168,13 +172,17 @@ class TicketServices:
                 )
             ticket.link_order(cmd.order_ref, OrderLink.EXPLICIT, actor)
             return
-        for ref in self.order_refs.find(f"{cmd.subject}\n{cmd.body}"):
+        for ref in self._mentioned_orders(cmd):
             if _party_to(uow.orders.get_view(ref), customer):  # never someone else's order
                 ticket.link_order(ref, OrderLink.TEXT, Actor.system("order-linker"))
                 return
         recent = uow.orders.latest_open_for(customer.external_id)
         if recent is not None:
             ticket.link_order(recent, OrderLink.RECENT_OPEN, Actor.system("order-linker"))
+
+    def _mentioned_orders(self, cmd: ReceiveCustomerMessage) -> list[str]:
+        found = self.order_refs.find(f"{cmd.subject}\n{cmd.body}")
+        return [cmd.order_ref, *found] if cmd.order_ref else found
 
     def _triage_input(
         self, uow: UnitOfWork, ticket: Ticket, customer: Customer, body: str, first_contact: bool

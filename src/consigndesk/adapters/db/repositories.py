@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, func, or_, select, update
+from sqlalchemy import Table, and_, func, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -152,6 +152,7 @@ class OrderRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._views: dict[str, dict[str, Any] | None] = {}  # read once per unit of work
+        self._latest_open: dict[str, str | None] = {}
 
     def has_event(self, event_id: str) -> bool:
         found = self.session.execute(
@@ -182,6 +183,7 @@ class OrderRepository:
 
     def save_view(self, view: dict[str, Any], updated_at: datetime) -> None:
         self._views[view["order_ref"]] = view
+        self._latest_open.clear()
         values = {
             "status": view["status"],
             "buyer_ref": view["buyer_ref"],
@@ -214,19 +216,52 @@ class OrderRepository:
 
     def latest_open_for(self, external_id: str) -> str | None:
         """The customer's most recent order that is still in progress, as buyer or seller."""
-        row = self.session.execute(
-            select(tables.orders.c.order_ref)
-            .where(
-                or_(
-                    tables.orders.c.buyer_ref == external_id,
-                    tables.orders.c.seller_ref == external_id,
-                ),
-                tables.orders.c.status.not_in(CLOSED_ORDER_STATUSES),
+        if external_id not in self._latest_open:
+            self.prefetch(open_for=[external_id])
+        return self._latest_open[external_id]
+
+    def prefetch(self, refs: Collection[str] = (), open_for: Collection[str] = ()) -> None:
+        """Read the views of `refs` and the latest open order of each of `open_for` (customers'
+        external ids) in one query each, for a group of messages."""
+        wanted = sorted({r for r in refs if r not in self._views})
+        if wanted:
+            rows = self.session.execute(
+                select(tables.orders.c.order_ref, tables.orders.c.view).where(
+                    tables.orders.c.order_ref.in_(wanted)
+                )
             )
-            .order_by(tables.orders.c.created_at.desc(), tables.orders.c.updated_at.desc())
-            .limit(1)
-        ).first()
-        return row[0] if row else None
+            self._views.update(dict.fromkeys(wanted))
+            self._views.update({r[0]: r[1] for r in rows})
+        customers = sorted({c for c in open_for if c not in self._latest_open})
+        if customers:
+            self._latest_open.update(dict.fromkeys(customers))
+            self._latest_open.update(self._latest_open_orders(customers))
+
+    def _latest_open_orders(self, customers: list[str]) -> dict[str, str]:
+        o = tables.orders.c
+        open_ = o.status.not_in(CLOSED_ORDER_STATUSES)
+        sides = union_all(
+            *(
+                select(party.label("party"), o.order_ref, o.created_at, o.updated_at).where(
+                    party.in_(customers), open_
+                )
+                for party in (o.buyer_ref, o.seller_ref)
+            )
+        ).subquery()
+        ranked = select(
+            sides.c.party,
+            sides.c.order_ref,
+            func.row_number()
+            .over(
+                partition_by=sides.c.party,
+                order_by=(sides.c.created_at.desc(), sides.c.updated_at.desc()),
+            )
+            .label("rank"),
+        ).subquery()
+        rows = self.session.execute(
+            select(ranked.c.party, ranked.c.order_ref).where(ranked.c.rank == 1)
+        )
+        return {r[0]: r[1] for r in rows}
 
 
 class IdempotencyRepository:
