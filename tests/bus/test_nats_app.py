@@ -15,10 +15,9 @@ from consigndesk.adapters.bus.nats import NatsBus
 from consigndesk.adapters.db import tables
 from consigndesk.bootstrap import App, build
 from consigndesk.config import Settings
-from consigndesk.domain.commands import CustomerData, ReceiveCustomerMessage, UpdateTicket
-from consigndesk.domain.events import Actor
 from consigndesk.services.admin import create_agent, ensure_default_groups
 from tests.bus.conftest import NatsServer, wait_until
+from tests.corrections import correct_intent, examples, receive
 
 CORRECTION_CONSUMER = "ticket_field_changed-Reactions_learn_from_correction"
 STREAM = "CONSIGNDESK_EVENTS"
@@ -45,29 +44,6 @@ def agent_id(apps: list[App]) -> int:
     return create_agent(
         apps[0].uow(), email="li@x.cn", name="李娜", password="long-password", groups=["logistics"]
     )
-
-
-def receive(app: App, body: str = "我的快递到哪了？") -> int:
-    command = ReceiveCustomerMessage(
-        customer=CustomerData(external_id="b1", role="buyer", name="张伟"),
-        channel="api",
-        body=body,
-    )
-    return app.tickets.receive_customer_message(app.uow(), command).ticket_id
-
-
-def correct_intent(app: App, ticket_id: int, agent_id: int) -> None:
-    """An agent's correction: one `ticket.field_changed` event, worth one training example."""
-    actor = Actor(type="agent", id=agent_id, name="李娜")
-    app.tickets.update_ticket(
-        app.uow(), UpdateTicket(ticket_id=ticket_id, actor=actor, intent="complaint")
-    )
-
-
-def examples(app: App) -> Counter[int]:
-    """Training examples per ticket: what the correction reaction has written so far."""
-    with app.uow() as uow:
-        return Counter(example["ticket_id"] for example in uow.training.all())
 
 
 def test_drained_events_reach_the_correction_reaction_through_jetstream(

@@ -14,12 +14,11 @@ from consigndesk.adapters.db import tables
 from consigndesk.adapters.db.outbox import OutboxRelay
 from consigndesk.bootstrap import App, build
 from consigndesk.config import Settings
-from consigndesk.domain.commands import CustomerData, ReceiveCustomerMessage, UpdateTicket
-from consigndesk.domain.events import Actor
 from consigndesk.services import admin
 from consigndesk.services.reactions import first_time
 from tests.bus.conftest import wait_until
 from tests.conftest import PLATFORM_SECRET
+from tests.corrections import correct_intent, examples, receive
 
 
 @pytest.fixture
@@ -29,28 +28,6 @@ def second_server(core: App) -> Iterator[App]:
     other = build(settings, run_migrations=False)
     yield other
     other.close()
-
-
-def receive(app: App, body: str) -> int:
-    command = ReceiveCustomerMessage(
-        customer=CustomerData(external_id="b1", role="buyer", name="张伟"),
-        channel="api",
-        body=body,
-    )
-    return app.tickets.receive_customer_message(app.uow(), command).ticket_id
-
-
-def correct_intent(app: App, ticket_id: int, agent_id: int) -> None:
-    """An agent's correction: its `ticket.field_changed` event makes one training example."""
-    actor = Actor(type="agent", id=agent_id, name="李娜")
-    app.tickets.update_ticket(
-        app.uow(), UpdateTicket(ticket_id=ticket_id, actor=actor, intent="complaint")
-    )
-
-
-def examples(app: App) -> Counter[int]:
-    with app.uow() as uow:
-        return Counter(e["ticket_id"] for e in uow.training.all())
 
 
 def test_two_relays_draining_at_once_apply_each_reaction_once(
