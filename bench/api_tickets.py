@@ -561,7 +561,9 @@ def list_paths(server: RunningServer, tickets: list[dict[str, Any]]) -> list[tup
 
 # -- profiling -----------------------------------------------------------------------------------
 @contextmanager
-def py_spy(pid: int, out: Path, subprocesses: bool) -> Iterator[subprocess.Popen[bytes] | None]:
+def py_spy(
+    pid: int, out: Path, subprocesses: bool, gil: bool
+) -> Iterator[subprocess.Popen[bytes] | None]:
     exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(exe).exists():
         print("  (py-spy not found: `.venv/bin/pip install py-spy` to profile)", file=sys.stderr)
@@ -571,6 +573,8 @@ def py_spy(pid: int, out: Path, subprocesses: bool) -> Iterator[subprocess.Popen
     cmd += ["--rate", "200", "--nonblocking"]
     if subprocesses:
         cmd.append("--subprocesses")
+    if gil:  # only the thread holding the GIL: where Python CPU goes, not who waits for it
+        cmd.append("--gil")
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     time.sleep(1.0)
     try:
@@ -640,6 +644,7 @@ class Options:
     fill_seconds: float
     workers: int | None
     profile: Path | None
+    profile_gil: bool
     pg_admin_url: str
     seed: int
     drain_timeout: float
@@ -734,7 +739,7 @@ def run_database(opts: Options, db: str, notes: list[str]) -> list[Row]:
             raw = opts.profile / f"pyspy-{db}-c32.txt"
             batch = make_tickets(f"{tag}p", opts.tickets, opts.seed)
             load = os.getloadavg()[0]
-            with py_spy(server.pid, raw, subprocesses=bool(opts.workers)):
+            with py_spy(server.pid, raw, subprocesses=bool(opts.workers), gil=opts.profile_gil):
                 results, server_cpu, db_cpu = create_batch(
                     server, batch, 32, opts.client_procs, opts.max_seconds
                 )
@@ -875,6 +880,9 @@ def parse_args(argv: list[str]) -> Options:
         help="server processes (`consigndesk serve --workers`, when that version has it)",
     )
     parser.add_argument("--profile", type=Path, help="py-spy a c=32 run; raw stacks go here")
+    parser.add_argument(
+        "--profile-gil", action="store_true", help="sample only the thread holding the GIL"
+    )
     parser.add_argument("--pg-admin-url", default=DEFAULT_PG_ADMIN_URL)
     parser.add_argument("--seed", type=int, default=int(time.time()) % 100_000)
     parser.add_argument("--drain-timeout", type=float, default=120.0)
@@ -905,6 +913,7 @@ def parse_args(argv: list[str]) -> Options:
         fill_seconds=10.0 if a.quick and a.fill_seconds == 60.0 else a.fill_seconds,
         workers=a.workers,
         profile=a.profile,
+        profile_gil=a.profile_gil,
         pg_admin_url=a.pg_admin_url,
         seed=a.seed,
         drain_timeout=a.drain_timeout,

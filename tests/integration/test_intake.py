@@ -148,6 +148,7 @@ def test_the_database_stores_a_channel_message_id_once(core: App) -> None:
                 external_id="<x@m>",
             )
         )
+        uow.commit()
     again = core.intake.receive(message("b1", external_id="<x@m>"))
     assert again.duplicate and again.ticket_id == first.ticket_id
 

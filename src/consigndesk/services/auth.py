@@ -91,16 +91,21 @@ class RecentKeys:
         self._size = size
         self._seen: dict[str, tuple[float, ApiKeyIdentity]] = {}
 
-    def authenticate(self, uow: UnitOfWork, presented: str) -> ApiKeyIdentity:
-        fingerprint = _digest(presented)
-        now = time.monotonic()
-        hit = self._seen.get(fingerprint)
-        if hit is not None and now - hit[0] < self._ttl:
+    def recall(self, presented: str) -> ApiKeyIdentity | None:
+        """The key's identity if it was verified within `ttl` (no database read)."""
+        hit = self._seen.get(_digest(presented))
+        if hit is not None and time.monotonic() - hit[0] < self._ttl:
             return hit[1]
+        return None
+
+    def authenticate(self, uow: UnitOfWork, presented: str) -> ApiKeyIdentity:
+        remembered = self.recall(presented)
+        if remembered is not None:
+            return remembered
         identity = authenticate_api_key(uow, presented)
         if len(self._seen) >= self._size:
             self._seen.clear()
-        self._seen[fingerprint] = (now, identity)
+        self._seen[_digest(presented)] = (time.monotonic(), identity)
         return identity
 
     def clear(self) -> None:

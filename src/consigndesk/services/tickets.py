@@ -66,6 +66,12 @@ class TicketServices:
                     refs={ref for cmd in cmds for ref in self._mentioned_orders(cmd)},
                     open_for={cmd.customer.external_id for cmd in cmds},
                 )
+                uow.tickets.prefetch_external_ids({c.external_id for c in cmds if c.external_id})
+            new_tickets = sum(cmd.ticket_id is None for cmd in cmds)
+            if new_tickets and self.router is not None:
+                uow.routing.prefetch()
+            # the customer's message, and a receipt, an answer or a hand-off note and notice
+            uow.expect_new(tickets=new_tickets, messages=3 * len(cmds))
             received = [self._receive(uow, cmd) for cmd in cmds]
             uow.commit()
             return received
@@ -191,7 +197,7 @@ class TicketServices:
         earlier = 0  # a customer we have only just met has no earlier tickets
         if not first_contact:
             since = utcnow() - timedelta(hours=72)
-            earlier = uow.tickets.count_recent_for_customer(customer.id, since) - 1
+            earlier = uow.tickets.count_other_recent(customer.id, since, excluding=ticket.id)
         return TriageInput(
             text=f"{ticket.subject}\n{body}" if ticket.subject not in body else body,
             role=customer.role,

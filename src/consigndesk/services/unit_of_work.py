@@ -30,6 +30,9 @@ class UnitOfWork(Protocol):
 
     def __exit__(self, *exc: object) -> None: ...
 
+    def expect_new(self, *, tickets: int = 0, messages: int = 0) -> None:
+        """A hint: about this many tickets and messages will be added (ids come in one go)."""
+
     def record(self, event: Event) -> None:
         """Queue an event that no tracked aggregate recorded (it is written at commit)."""
 

@@ -1,6 +1,6 @@
 """Maps the plain domain classes onto tables; imperative mapping keeps the domain free of ORM."""
 
-from sqlalchemy.orm import registry
+from sqlalchemy.orm import registry, relationship
 
 from consigndesk.adapters.db import tables
 from consigndesk.domain.people import Agent, Customer, Group
@@ -18,8 +18,15 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(Customer, tables.customers)
     mapper_registry.map_imperatively(Group, tables.groups)
     mapper_registry.map_imperatively(Agent, tables.agents)
+    # The relationships are never read or set: they only tell a flush that writes a new customer,
+    # ticket and message together to insert them in that order (their ids are set beforehand).
     mapper_registry.map_imperatively(
-        Ticket, tables.tickets, version_id_col=tables.tickets.c.version
+        Ticket,
+        tables.tickets,
+        version_id_col=tables.tickets.c.version,
+        properties={"_customer_row": relationship(Customer, lazy="raise")},
     )
-    mapper_registry.map_imperatively(Message, tables.messages)
+    mapper_registry.map_imperatively(
+        Message, tables.messages, properties={"_ticket_row": relationship(Ticket, lazy="raise")}
+    )
     _started = True

@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from consigndesk.adapters.db import tables
+from consigndesk.adapters.db.ids import IdAllocator
 from consigndesk.domain.events import utcnow
 from consigndesk.domain.orders import CLOSED_ORDER_STATUSES, PlatformEvent
 from consigndesk.domain.people import Agent, Customer, Group
@@ -24,16 +25,24 @@ _INSERT_FOR_DIALECT: dict[str, Callable[[Table], postgresql.Insert | sqlite.Inse
 
 
 class TicketRepository:
-    def __init__(self, session: Session, on_load: Callable[[], None] = lambda: None) -> None:
+    """New tickets and messages get their ids at once and are written at the next flush (at the
+    latest, the commit), fully formed: one INSERT per table for a group, no follow-up UPDATEs."""
+
+    def __init__(
+        self, session: Session, ids: IdAllocator, on_load: Callable[[], None] = lambda: None
+    ) -> None:
         self.session = session
         self.seen: set[Ticket] = set()
+        self._ids = ids
         self._on_load = on_load  # an existing ticket may change: whoever caches loads forgets
+        self._added: list[Ticket] = []
+        self._by_external_id: dict[str, Message | None] = {}  # looked up or added in this uow
 
     def add(self, ticket: Ticket) -> Ticket:
-        """Store a new ticket; flushing gives it the id its reference and events need."""
+        ticket.id = self._ids.take(tables.tickets)
         self.session.add(ticket)
-        self.session.flush()
         self.seen.add(ticket)
+        self._added.append(ticket)
         return ticket
 
     def get(self, ticket_id: int) -> Ticket | None:
@@ -44,14 +53,34 @@ class TicketRepository:
         return ticket
 
     def add_message(self, message: Message) -> Message:
+        message.id = self._ids.take(tables.messages)
         self.session.add(message)
-        self.session.flush()
+        if message.external_id:
+            self._by_external_id[message.external_id] = message
         return message
 
+    def prefetch_external_ids(self, external_ids: Collection[str]) -> None:
+        """One read for the channel message ids of a group (`message_by_external_id` then hits)."""
+        wanted = sorted({e for e in external_ids if e not in self._by_external_id})
+        if not wanted:
+            return
+        found = self.session.scalars(
+            select(Message)
+            .where(tables.messages.c.external_id.in_(wanted))
+            .execution_options(autoflush=False)  # this uow's own are in the dict already
+        )
+        self._by_external_id.update(dict.fromkeys(wanted))
+        self._by_external_id.update({m.external_id: m for m in found if m.external_id})
+
     def message_by_external_id(self, external_id: str) -> Message | None:
-        return self.session.scalars(
-            select(Message).where(tables.messages.c.external_id == external_id).limit(1)
-        ).first()
+        if external_id not in self._by_external_id:
+            self._by_external_id[external_id] = self.session.scalars(
+                select(Message)
+                .where(tables.messages.c.external_id == external_id)
+                .limit(1)
+                .execution_options(autoflush=False)  # this uow's own are in the dict already
+            ).first()
+        return self._by_external_id[external_id]
 
     def has_reply(self, ticket_id: int) -> bool:
         """Someone (an agent, the assistant or a notice) has already answered the customer."""
@@ -66,20 +95,30 @@ class TicketRepository:
         ).first()
         return found is not None
 
-    def count_recent_for_customer(self, customer_id: int, since: datetime) -> int:
-        return int(
-            self.session.execute(
+    def count_other_recent(self, customer_id: int, since: datetime, excluding: int) -> int:
+        """The customer's tickets opened since `since`, other than `excluding`; those added in
+        this unit of work are counted here, so nothing needs to be flushed first."""
+        added = {t.id for t in self._added}
+        pending = sum(
+            1
+            for t in self._added
+            if t.customer_id == customer_id and t.created_at >= since and t.id != excluding
+        )
+        with self.session.no_autoflush:
+            stored = self.session.execute(
                 select(func.count()).where(
                     tables.tickets.c.customer_id == customer_id,
                     tables.tickets.c.created_at >= since,
+                    tables.tickets.c.id.not_in(sorted(added | {excluding})),
                 )
             ).scalar_one()
-        )
+        return int(stored) + pending
 
 
 class CustomerRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, ids: IdAllocator) -> None:
         self.session = session
+        self._ids = ids
         self._by_external_id: dict[str, Customer | None] = {}  # looked up in this unit of work
 
     def prefetch(self, external_ids: Collection[str]) -> None:
@@ -92,6 +131,9 @@ class CustomerRepository:
         )
         self._by_external_id.update(dict.fromkeys(wanted))
         self._by_external_id.update({c.external_id: c for c in found})
+        new = sum(1 for e in wanted if self._by_external_id[e] is None)
+        if new:
+            self._ids.expect(tables.customers, new)
 
     def by_external_id(self, external_id: str) -> Customer | None:
         if external_id not in self._by_external_id:
@@ -104,8 +146,8 @@ class CustomerRepository:
         return self.session.get(Customer, customer_id)
 
     def add(self, customer: Customer) -> Customer:
+        customer.id = self._ids.take(tables.customers)
         self.session.add(customer)
-        self.session.flush()
         self._by_external_id[customer.external_id] = customer
         return customer
 

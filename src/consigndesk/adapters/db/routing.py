@@ -25,7 +25,7 @@ ASSIGNEE_FIELD = "assignee_id"
 
 
 class RoutingRepository:
-    """Reads flush the session first, so changes made earlier in the unit of work count.
+    """Reads see changes made earlier in the unit of work (the session autoflushes before them).
 
     Agents' loads and each group's queue length by priority are read once per unit of work and
     then kept current (`mark_assigned`, tickets joining a queue), so a group of new tickets routed
@@ -39,11 +39,13 @@ class RoutingRepository:
         self._candidates: list[Candidate] | None = None
         self._in_house: set[str] | None = None
         self._queues: dict[str, Counter[str]] = {}  # waiting tickets by priority, per group
+        self._all_queues_read = False  # groups missing from `_queues` have no waiting tickets
         self._counted: set[int] = set()  # tickets known to be in those counts
 
     def forget(self) -> None:
         self._candidates = None
         self._queues.clear()
+        self._all_queues_read = False
         self._counted.clear()
 
     def in_house_only_groups(self) -> set[str]:
@@ -64,7 +66,6 @@ class RoutingRepository:
         """Active agents with their current load (one agent if `agent_id` is given)."""
         if agent_id is None and self._candidates is not None:
             return list(self._candidates)
-        self.session.flush()
         query = select(
             t.agents.c.id,
             t.agents.c.groups,
@@ -106,7 +107,6 @@ class RoutingRepository:
 
     def waiting(self, groups: Collection[str] | None = None) -> list[Waiting]:
         """Unassigned new/open tickets (of `groups`, or all), in id order."""
-        self.session.flush()
         query = (
             select(
                 t.tickets.c.id,
@@ -134,7 +134,6 @@ class RoutingRepository:
         ]
 
     def held_by(self, agent_id: int) -> list[Held]:
-        self.session.flush()
         rows = self.session.execute(
             select(t.tickets.c.id, t.tickets.c.status, t.tickets.c.first_response_at).where(
                 t.tickets.c.assignee_id == agent_id, t.tickets.c.status.in_(LOAD_STATUSES)
@@ -153,6 +152,7 @@ class RoutingRepository:
                 for c in self._candidates
             ]
         self._queues.clear()  # a waiting ticket may have left its queue
+        self._all_queues_read = False
         self._counted.clear()
 
     def set_etas(self, etas: Mapping[int, int], tolerance: int = 0) -> None:
@@ -185,12 +185,13 @@ class RoutingRepository:
         self, ticket_id: int, group: str, priority: str, created_at: datetime
     ) -> int:
         """Waiting tickets of the group that come before this one (P1 first, then oldest)."""
-        self.session.flush()
         if created_at < self._opened_at:
             return self._count_ahead(ticket_id, group, priority, created_at)
         # Opened in this unit of work, so younger than every waiting ticket of its priority:
         # all waiting tickets of the same or a more urgent priority are ahead of it.
         counts = self._queues.get(group)
+        if counts is None and self._all_queues_read:
+            counts = self._queues[group] = Counter()
         if counts is None:
             counts = self._queues[group] = self._queue_counts(group)
             self._counted.add(ticket_id)  # stored before the read, so counted in it
@@ -198,6 +199,22 @@ class RoutingRepository:
             counts[priority] += 1
             self._counted.add(ticket_id)
         return sum(n for p, n in counts.items() if p <= priority) - 1
+
+    def prefetch(self) -> None:
+        """Agents' loads and every group's queue length, read before a group of messages adds
+        anything, so that routing it needs no read that would write the new rows early."""
+        self.candidates()
+        tk = t.tickets.c
+        rows = self.session.execute(
+            select(tk.group, tk.priority, func.count())
+            .where(tk.assignee_id.is_(None), tk.status.in_(QUEUE_STATUSES))
+            .group_by(tk.group, tk.priority)
+        )
+        self._queues.clear()
+        self._counted.clear()
+        for group, priority, waiting in rows:
+            self._queues.setdefault(group, Counter())[priority] = int(waiting)
+        self._all_queues_read = True
 
     def _queue_counts(self, group: str) -> Counter[str]:
         tk = t.tickets.c

@@ -12,6 +12,7 @@ from consigndesk.adapters.db import repositories, tables
 from consigndesk.adapters.db.answers_repository import AnswerRepository, MacroRepository
 from consigndesk.adapters.db.chat_repository import ChatRepository
 from consigndesk.adapters.db.email_repository import EmailRepository
+from consigndesk.adapters.db.ids import IdAllocator
 from consigndesk.adapters.db.knowledge_repository import ArticleRepository
 from consigndesk.adapters.db.routing import RoutingRepository
 from consigndesk.domain.errors import StaleVersion
@@ -41,9 +42,10 @@ class SqlUnitOfWork:
     def __enter__(self) -> Self:
         self.session = self._session_factory()
         session = self.session
+        self.ids = IdAllocator(session)
         self.routing = RoutingRepository(session)
-        self.tickets = repositories.TicketRepository(session, on_load=self.routing.forget)
-        self.customers = repositories.CustomerRepository(session)
+        self.tickets = repositories.TicketRepository(session, self.ids, on_load=self.routing.forget)
+        self.customers = repositories.CustomerRepository(session, self.ids)
         self.agents = repositories.AgentRepository(session)
         self.groups = repositories.GroupRepository(session)
         self.orders = repositories.OrderRepository(session)
@@ -64,6 +66,12 @@ class SqlUnitOfWork:
     def __exit__(self, *exc: object) -> None:
         self.rollback()
         self.session.close()
+
+    def expect_new(self, *, tickets: int = 0, messages: int = 0) -> None:
+        if tickets:
+            self.ids.expect(tables.tickets, tickets)
+        if messages:
+            self.ids.expect(tables.messages, messages)
 
     def record(self, event: Event) -> None:
         self._queued.append(event)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from consigndesk.adapters.db import queries
 from consigndesk.adapters.http.errors import ApiError
@@ -18,7 +19,7 @@ from consigndesk.services.auth import ApiKeyIdentity, require_scope
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-def get_app(request: Request) -> App:
+async def get_app(request: Request) -> App:  # async: FastAPI runs plain `def`s in a thread
     core: App = request.app.state.core
     return core
 
@@ -86,15 +87,19 @@ def session_agent(request: Request, app: App) -> dict[str, Any] | None:
     return None
 
 
-def principal(request: Request, app: AppDep) -> Principal:
-    """A plain `def`: FastAPI runs it in the thread pool, so its queries never block the loop."""
+async def principal(request: Request, app: AppDep) -> Principal:
+    """On the event loop when a recently verified API key needs no query; whatever reads the
+    database runs in the thread pool."""
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise ApiError(401, "unauthorized", "use 'Authorization: Bearer <api key>'")
-        return Principal(api_key=app.api_keys.authenticate(app.read_uow(), token))
-    agent = session_agent(request, app)
+        identity = app.api_keys.recall(token) or await run_in_threadpool(
+            app.api_keys.authenticate, app.read_uow(), token
+        )
+        return Principal(api_key=identity)
+    agent = await run_in_threadpool(session_agent, request, app)
     customer = request.session.get("customer")
     if agent is None and customer is None:
         raise ApiError(401, "unauthorized", "log in, or send an API key")
@@ -109,14 +114,14 @@ def principal(request: Request, app: AppDep) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(principal)]
 
 
-def integration_or_staff(who: PrincipalDep) -> Principal:
+async def integration_or_staff(who: PrincipalDep) -> Principal:
     """Integration keys, agents and (restricted to their own data) customers."""
     if who.api_key is not None:
         require_scope(who.api_key, "integration")
     return who
 
 
-def staff_or_integration(who: PrincipalDep) -> Principal:
+async def staff_or_integration(who: PrincipalDep) -> Principal:
     if who.customer_external_id is not None:
         raise ApiError(403, "forbidden", "customers cannot use this endpoint")
     if who.api_key is not None:
@@ -124,7 +129,7 @@ def staff_or_integration(who: PrincipalDep) -> Principal:
     return who
 
 
-def admin_only(who: PrincipalDep) -> Principal:
+async def admin_only(who: PrincipalDep) -> Principal:
     if not who.is_admin:
         raise ApiError(403, "admin_only", "only admins may do this")
     return who

@@ -53,9 +53,13 @@ async def create_ticket(
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> dict[str, Any]:
     """Open a ticket for a customer message (integration keys; agents on a customer's behalf)."""
-    request_hash = hashlib.sha256(
-        json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
-    ).hexdigest()
+    request_hash = (
+        hashlib.sha256(
+            json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
+        ).hexdigest()
+        if idempotency_key
+        else None
+    )
     customer = body.customer
     command = ReceiveCustomerMessage(
         customer=CustomerData(
@@ -72,7 +76,7 @@ async def create_ticket(
         body=body.body,
         order_ref=body.order_ref,
         idempotency_key=idempotency_key,
-        request_hash=request_hash if idempotency_key else None,
+        request_hash=request_hash,
     )
     received = await asyncio.wrap_future(app.intake.submit(command))
     if received.duplicate:

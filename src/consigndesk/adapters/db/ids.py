@@ -1,0 +1,55 @@
+"""Ids for new rows, taken before the INSERT, so objects can be referenced while still pending."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from sqlalchemy import Integer, Table, func, select
+from sqlalchemy.orm import Session
+
+
+class IdAllocator:
+    """Per unit of work. PostgreSQL: from each table's own sequence, as many per round trip as
+    the caller expects to need (`expect`); unused ones are lost, like those of a rolled-back
+    transaction. SQLite: one past the largest id, read once per table; write transactions hold
+    the database's write lock from their first statement, so nobody else can take it meanwhile.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._free: dict[str, deque[int]] = {}
+        self._wanted: dict[str, int] = {}
+        self._next: dict[str, int] = {}  # SQLite
+
+    def expect(self, table: Table, count: int) -> None:
+        """About `count` rows of `table` will be added: take their ids in one round trip."""
+        self._wanted[table.name] = max(count, 1)
+
+    def take(self, table: Table) -> int:
+        if self.session.get_bind().dialect.name == "sqlite":
+            return self._take_sqlite(table)
+        free = self._free.setdefault(table.name, deque())
+        if not free:
+            free.extend(self._from_sequence(table, self._wanted.pop(table.name, 1)))
+        return free.popleft()
+
+    def _from_sequence(self, table: Table, count: int) -> list[int]:
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        with self.session.no_autoflush:  # a sequence does not depend on pending rows
+            rows = self.session.execute(
+                select(func.nextval(sequence)).select_from(
+                    func.generate_series(1, count, type_=Integer)
+                )
+            )
+            return [int(r[0]) for r in rows]
+
+    def _take_sqlite(self, table: Table) -> int:
+        if table.name not in self._next:
+            with self.session.no_autoflush:  # pending rows of `table` would have ids from here
+                largest = self.session.execute(
+                    select(func.coalesce(func.max(table.c.id), 0))
+                ).scalar_one()
+            self._next[table.name] = int(largest) + 1
+        taken = self._next[table.name]
+        self._next[table.name] = taken + 1
+        return taken

@@ -1,0 +1,104 @@
+"""Ids taken up front and new rows written once, at commit (ADR 0011), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import timedelta
+from threading import Barrier
+
+from sqlalchemy import event, func, select
+
+from consigndesk.adapters.db import tables
+from consigndesk.bootstrap import App
+from consigndesk.domain.commands import CustomerData, ReceiveCustomerMessage
+from consigndesk.domain.events import utcnow
+from consigndesk.domain.people import Customer
+from consigndesk.domain.tickets import Ticket
+
+
+def message(customer: str, body: str = "我的快递到哪了？") -> ReceiveCustomerMessage:
+    return ReceiveCustomerMessage(
+        customer=CustomerData(external_id=customer, role="buyer"), channel="api", body=body
+    )
+
+
+@contextmanager
+def statements(core: App) -> Iterator[Counter[str]]:
+    """Counts the statements sent to the database, by their first two words and table."""
+    seen: Counter[str] = Counter()
+
+    def note(_conn, _cursor, statement: str, *_args) -> None:
+        seen[" ".join(statement.split()[:3]).lower()] += 1
+
+    event.listen(core.database.engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(core.database.engine, "before_cursor_execute", note)
+
+
+def test_a_group_of_new_tickets_is_inserted_once_per_table(core: App) -> None:
+    core.tickets.receive_customer_messages(core.uow(), [message("earlier")])  # one waits already
+    with statements(core) as seen:
+        received = core.tickets.receive_customer_messages(
+            core.uow(), [message(f"g{i}", "The card code does not work") for i in range(12)]
+        )
+    assert seen["insert into tickets"] == 1
+    assert seen["insert into customers"] == 1
+    assert seen["insert into messages"] == 1  # each customer's message and its receipt
+    assert not [s for s in seen if s.startswith("update tickets")]
+    with core.database.read_sessions() as session:
+        stored = session.execute(
+            select(tables.tickets.c.id, tables.tickets.c.intent, tables.tickets.c.eta_seconds)
+        ).all()
+    by_id = {row.id: row for row in stored}
+    for r in received:  # written in its final state: triaged and given an ETA
+        assert by_id[r.ticket_id].intent == r.ticket.intent
+        assert by_id[r.ticket_id].eta_seconds == r.ticket.eta_seconds is not None
+
+
+def test_taken_ids_are_distinct_across_transactions_and_threads(core: App) -> None:
+    start = Barrier(4)
+
+    def open_tickets(worker: int) -> list[int]:
+        start.wait()
+        return [
+            r.ticket_id
+            for r in core.tickets.receive_customer_messages(
+                core.uow(), [message(f"w{worker}-{i}") for i in range(5)]
+            )
+        ]
+
+    with ThreadPoolExecutor(4) as pool:
+        ids = [i for chunk in pool.map(open_tickets, range(4)) for i in chunk]
+    assert len(set(ids)) == 20
+    with core.database.read_sessions() as session:
+        assert session.execute(select(func.count()).select_from(tables.tickets)).scalar_one() == 20
+
+
+def test_a_core_read_sees_rows_added_earlier_in_the_unit_of_work(core: App) -> None:
+    with core.uow() as uow:
+        customer = uow.customers.add(Customer(external_id="c1", role="buyer"))
+        ticket = uow.tickets.add(Ticket(customer_id=customer.stored_id, channel="api", subject="s"))
+        found = uow.session.execute(
+            select(tables.tickets.c.subject).where(tables.tickets.c.id == ticket.stored_id)
+        ).scalar_one()
+        assert found == "s"
+        uow.commit()
+
+
+def test_repeat_contacts_count_tickets_not_yet_written(core: App) -> None:
+    """Another ticket of the same customer added earlier in the same group is counted, though
+    the count's query does not flush it."""
+    core.tickets.receive_customer_messages(core.uow(), [message("r1")])
+    since = utcnow() - timedelta(hours=1)
+    with core.uow() as uow:
+        customer = uow.customers.by_external_id("r1")
+        first = uow.tickets.add(Ticket(customer_id=customer.id, channel="api", subject="a"))
+        second = uow.tickets.add(Ticket(customer_id=customer.id, channel="api", subject="b"))
+        assert uow.tickets.count_other_recent(customer.id, since, excluding=second.id) == 2
+        assert uow.tickets.count_other_recent(customer.id, since, excluding=first.id) == 2
+        assert uow.tickets.count_other_recent(customer.id, utcnow(), excluding=first.id) == 0
