@@ -102,3 +102,30 @@ def test_repeat_contacts_count_tickets_not_yet_written(core: App) -> None:
         assert uow.tickets.count_other_recent(customer.id, since, excluding=second.id) == 2
         assert uow.tickets.count_other_recent(customer.id, since, excluding=first.id) == 2
         assert uow.tickets.count_other_recent(customer.id, utcnow(), excluding=first.id) == 0
+
+
+def test_idempotency_keys_are_written_with_the_commit(core: App) -> None:
+    """Keys point at tickets, so they go in after them; a key repeated within the group is
+    already a replay of the first use."""
+
+    def keyed(customer: str, key: str) -> ReceiveCustomerMessage:
+        return ReceiveCustomerMessage(
+            customer=CustomerData(external_id=customer, role="buyer"),
+            channel="api",
+            body="The card code does not work",
+            idempotency_key=key,
+            request_hash=f"hash-{key}",
+        )
+
+    core.tickets.receive_customer_messages(core.uow(), [message("earlier")])
+    with statements(core) as seen:
+        received = core.tickets.receive_customer_messages(
+            core.uow(), [keyed("k1", "a"), keyed("k2", "b"), keyed("k1", "a")]
+        )
+    assert seen["insert into tickets"] == 1
+    assert seen["insert into idempotency_keys"] == 1
+    assert not [s for s in seen if s.startswith("update tickets")]
+    assert [r.duplicate for r in received] == [False, False, True]
+    assert received[2].ticket_id == received[0].ticket_id
+    again = core.tickets.receive_customer_messages(core.uow(), [keyed("k2", "b")])
+    assert again[0].duplicate and again[0].ticket_id == received[1].ticket_id

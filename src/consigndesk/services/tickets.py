@@ -60,21 +60,25 @@ class TicketServices:
         for cmd in cmds:
             _check_body(cmd)
         with uow:
-            if len(cmds) > 1:  # one read per kind for the whole group
-                uow.customers.prefetch({cmd.customer.external_id for cmd in cmds})
-                uow.orders.prefetch(
-                    refs={ref for cmd in cmds for ref in self._mentioned_orders(cmd)},
-                    open_for={cmd.customer.external_id for cmd in cmds},
-                )
-                uow.tickets.prefetch_external_ids({c.external_id for c in cmds if c.external_id})
-            new_tickets = sum(cmd.ticket_id is None for cmd in cmds)
-            if new_tickets and self.router is not None:
-                uow.routing.prefetch()
-            # the customer's message, and a receipt, an answer or a hand-off note and notice
-            uow.expect_new(tickets=new_tickets, messages=3 * len(cmds))
+            self._read_ahead(uow, cmds)
             received = [self._receive(uow, cmd) for cmd in cmds]
             uow.commit()
             return received
+
+    def _read_ahead(self, uow: UnitOfWork, cmds: Sequence[ReceiveCustomerMessage]) -> None:
+        """Read what the messages will need, once per kind and before anything is added, so that
+        no read in between has to write the new rows early (ADR 0011)."""
+        opening = [cmd for cmd in cmds if cmd.ticket_id is None]
+        uow.customers.prefetch({cmd.customer.external_id for cmd in cmds})
+        uow.orders.prefetch(
+            refs={ref for cmd in opening for ref in self._mentioned_orders(cmd)},
+            open_for={cmd.customer.external_id for cmd in opening},
+        )
+        uow.tickets.prefetch_external_ids({c.external_id for c in cmds if c.external_id})
+        if opening and self.router is not None:
+            uow.routing.prefetch()
+        # the customer's message, and a receipt, an answer or a hand-off note and notice
+        uow.expect_new(tickets=len(opening), messages=3 * len(cmds))
 
     def _receive(self, uow: UnitOfWork, cmd: ReceiveCustomerMessage) -> Received:
         replay = self._replay(uow, cmd)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections import deque
 
-from sqlalchemy import Integer, Table, func, select
+from sqlalchemy import Integer, Table, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 
 class IdAllocator:
-    """Per unit of work. PostgreSQL: from each table's own sequence, as many per round trip as
-    the caller expects to need (`expect`); unused ones are lost, like those of a rolled-back
-    transaction. SQLite: one past the largest id, read once per table; write transactions hold
-    the database's write lock from their first statement, so nobody else can take it meanwhile.
+    """Per unit of work. PostgreSQL: from each table's own sequence, as many as the caller
+    expects to need (`expect`), for all tables in one round trip; unused ones are lost, like those
+    of a rolled-back transaction. SQLite: one past the largest id, read once per table; write
+    transactions hold the database's write lock from their first statement, so nobody else can
+    take it meanwhile.
     """
 
     def __init__(self, session: Session) -> None:
@@ -30,18 +31,28 @@ class IdAllocator:
             return self._take_sqlite(table)
         free = self._free.setdefault(table.name, deque())
         if not free:
-            free.extend(self._from_sequence(table, self._wanted.pop(table.name, 1)))
+            self._wanted.setdefault(table.name, 1)
+            self._from_sequences()
         return free.popleft()
 
-    def _from_sequence(self, table: Table, count: int) -> list[int]:
-        sequence = func.pg_get_serial_sequence(table.name, "id")
-        with self.session.no_autoflush:  # a sequence does not depend on pending rows
-            rows = self.session.execute(
-                select(func.nextval(sequence)).select_from(
-                    func.generate_series(1, count, type_=Integer)
-                )
+    def _from_sequences(self) -> None:
+        """One round trip for every table something is expected of."""
+        wanted, self._wanted = self._wanted, {}
+        query = union_all(
+            *(
+                select(
+                    literal(name).label("name"),
+                    func.nextval(func.pg_get_serial_sequence(name, "id")).label("id"),
+                ).select_from(func.generate_series(1, count, type_=Integer))
+                for name, count in wanted.items()
             )
-            return [int(r[0]) for r in rows]
+        )
+        with self.session.no_autoflush:  # sequences do not depend on pending rows
+            rows = self.session.execute(query).all()
+        for name in wanted:
+            self._free.setdefault(name, deque()).extend(
+                sorted(int(r.id) for r in rows if r.name == name)
+            )
 
     def _take_sqlite(self, table: Table) -> int:
         if table.name not in self._next:

@@ -307,32 +307,36 @@ class OrderRepository:
 
 
 class IdempotencyRepository:
+    """Keys are written with the commit (`write`), after the tickets they point to."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._pending: dict[tuple[str, str], dict[str, Any]] = {}
 
     def get(self, scope: str, key: str) -> tuple[str, int] | None:
-        row = self.session.execute(
-            select(
-                tables.idempotency_keys.c.request_hash, tables.idempotency_keys.c.ticket_id
-            ).where(
-                and_(
-                    tables.idempotency_keys.c.scope == scope,
-                    tables.idempotency_keys.c.key == key,
-                )
-            )
-        ).first()
+        pending = self._pending.get((scope, key))
+        if pending is not None:
+            return pending["request_hash"], pending["ticket_id"]
+        c = tables.idempotency_keys.c
+        with self.session.no_autoflush:  # this unit of work's own keys are in `_pending`
+            row = self.session.execute(
+                select(c.request_hash, c.ticket_id).where(and_(c.scope == scope, c.key == key))
+            ).first()
         return (row[0], row[1]) if row else None
 
     def add(self, scope: str, key: str, request_hash: str, ticket_id: int) -> None:
-        self.session.execute(
-            tables.idempotency_keys.insert().values(
-                scope=scope,
-                key=key,
-                request_hash=request_hash,
-                ticket_id=ticket_id,
-                created_at=utcnow(),
-            )
-        )
+        self._pending[(scope, key)] = {
+            "scope": scope,
+            "key": key,
+            "request_hash": request_hash,
+            "ticket_id": ticket_id,
+            "created_at": utcnow(),
+        }
+
+    def write(self) -> None:
+        if self._pending:
+            self.session.execute(tables.idempotency_keys.insert(), list(self._pending.values()))
+            self._pending.clear()
 
 
 class ProcessedEventRepository:

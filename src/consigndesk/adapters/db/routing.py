@@ -204,6 +204,7 @@ class RoutingRepository:
         """Agents' loads and every group's queue length, read before a group of messages adds
         anything, so that routing it needs no read that would write the new rows early."""
         self.candidates()
+        self.in_house_only_groups()
         tk = t.tickets.c
         rows = self.session.execute(
             select(tk.group, tk.priority, func.count())

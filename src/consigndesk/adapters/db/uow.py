@@ -87,6 +87,7 @@ class SqlUnitOfWork:
         events = self._collect()
         try:
             self.session.flush()  # version checks happen here, before anything else is written
+            self.idempotency.write()
             self._write(events)
             self.session.commit()
         except StaleDataError:
