@@ -12,6 +12,7 @@ from consigndesk.domain.eta import (
     erlang_c,
     erlang_c_wait,
     first_response_eta,
+    moved_etas,
     overtake_rate,
     queue_etas,
     typical_seconds,
@@ -95,3 +96,10 @@ def test_erlang_c_wait_matches_mm1_and_grows_with_load() -> None:
     assert waits == sorted(waits)
     assert erlang_c_wait(5 / 600, 600, 5) == math.inf
     assert erlang_c_wait(4 / 600, 600, 10) < erlang_c_wait(4 / 600, 600, 5)
+
+
+def test_only_etas_that_moved_beyond_the_tolerance_are_written() -> None:
+    new = {1: 600, 2: 620, 3: 700, 4: 300}
+    stored = {1: 600, 2: 600, 3: 600, 4: None}  # 5 was never stored
+    assert moved_etas(new | {5: 60}, stored, tolerance=30) == {3: 700, 4: 300, 5: 60}
+    assert moved_etas(new, stored, tolerance=0) == {2: 620, 3: 700, 4: 300}

@@ -130,3 +130,15 @@ def erlang_c_wait(arrival_rate: float, service_seconds: float, servers: int) -> 
     if servers <= 0 or offered >= servers:
         return math.inf
     return erlang_c(servers, offered) * service_seconds / (servers - offered)
+
+
+def moved_etas(
+    new: Mapping[int, int], stored: Mapping[int, int | None], tolerance: int
+) -> dict[int, int]:
+    """The ETAs worth writing: unset before, or moved by more than `tolerance` seconds (the
+    refresher runs every few seconds; only moves a customer could notice are written)."""
+    return {
+        ticket_id: seconds
+        for ticket_id, seconds in new.items()
+        if (before := stored.get(ticket_id)) is None or abs(before - seconds) > tolerance
+    }

@@ -63,6 +63,7 @@ class Waiting:
     created_at: datetime
     vip: bool = False  # the customer is VIP-tier
     answered: bool = False  # an agent already replied (it waits for an owner, not a reply)
+    eta_seconds: int | None = None  # as stored now
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -46,7 +46,7 @@ class RoutingStore(Protocol):
 
     def mark_assigned(self, agent_id: int, at: datetime) -> None: ...
 
-    def set_etas(self, etas: Mapping[int, int], tolerance: int = 0) -> None: ...
+    def set_etas(self, etas: Mapping[int, int]) -> None: ...
 
     def ahead_in_queue(
         self, ticket_id: int, group: str, priority: str, created_at: datetime
@@ -217,7 +217,10 @@ class Routing:
             if ticket.first_response_at is None:
                 reply = round(loads[ticket.group][0].response_seconds)
                 etas[ticket.stored_id] = _from_creation(ticket.created_at, now, reply)
-        store.set_etas(etas, tolerance=int(self.eta_tolerance.total_seconds()))
+        stored = {w.ticket_id: w.eta_seconds for w in waiting}
+        stored.update({t.stored_id: t.eta_seconds for t in just_assigned})
+        tolerance = int(self.eta_tolerance.total_seconds())
+        store.set_etas(eta_model.moved_etas(etas, stored, tolerance))
 
     def _cached_load(
         self, store: RoutingStore, group: str, now: datetime

@@ -57,10 +57,9 @@ class IdAllocator:
     def _take_sqlite(self, table: Table) -> int:
         if table.name not in self._next:
             with self.session.no_autoflush:  # pending rows of `table` would have ids from here
-                largest = self.session.execute(
-                    select(func.coalesce(func.max(table.c.id), 0))
-                ).scalar_one()
-            self._next[table.name] = int(largest) + 1
+                # a bare max(id): SQLite reads it off the end of the index only in this form
+                largest = self.session.execute(select(func.max(table.c.id))).scalar_one()
+            self._next[table.name] = int(largest or 0) + 1
         taken = self._next[table.name]
         self._next[table.name] = taken + 1
         return taken

@@ -6,7 +6,17 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, func, select, union_all, update
+from sqlalchemy import (
+    BindParameter,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    func,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -280,30 +290,38 @@ class OrderRepository:
             self._latest_open.update(self._latest_open_orders(customers))
 
     def _latest_open_orders(self, customers: list[str]) -> dict[str, str]:
-        o = tables.orders.c
-        open_ = o.status.not_in(CLOSED_ORDER_STATUSES)
-        sides = union_all(
-            *(
-                select(party.label("party"), o.order_ref, o.created_at, o.updated_at).where(
-                    party.in_(customers), open_
-                )
-                for party in (o.buyer_ref, o.seller_ref)
-            )
-        ).subquery()
-        ranked = select(
-            sides.c.party,
-            sides.c.order_ref,
-            func.row_number()
-            .over(
-                partition_by=sides.c.party,
-                order_by=(sides.c.created_at.desc(), sides.c.updated_at.desc()),
-            )
-            .label("rank"),
-        ).subquery()
-        rows = self.session.execute(
-            select(ranked.c.party, ranked.c.order_ref).where(ranked.c.rank == 1)
-        )
+        rows = self.session.execute(_LATEST_OPEN_ORDERS, {"customers": customers})
         return {r[0]: r[1] for r in rows}
+
+
+def _latest_open_orders_statement() -> Select[str, str]:
+    """Each customer's newest open order, as buyer or seller (`customers`: an expanding list).
+    Built once: constructing it cost more than running it."""
+    o = tables.orders.c
+    customers: BindParameter[str] = bindparam("customers", expanding=True)
+    open_ = o.status.not_in(CLOSED_ORDER_STATUSES)
+    sides = union_all(
+        *(
+            select(party.label("party"), o.order_ref, o.created_at, o.updated_at).where(
+                party.in_(customers), open_
+            )
+            for party in (o.buyer_ref, o.seller_ref)
+        )
+    ).subquery()
+    ranked = select(
+        sides.c.party,
+        sides.c.order_ref,
+        func.row_number()
+        .over(
+            partition_by=sides.c.party,
+            order_by=(sides.c.created_at.desc(), sides.c.updated_at.desc()),
+        )
+        .label("rank"),
+    ).subquery()
+    return select(ranked.c.party, ranked.c.order_ref).where(ranked.c.rank == 1)
+
+
+_LATEST_OPEN_ORDERS = _latest_open_orders_statement()
 
 
 class IdempotencyRepository:

@@ -114,6 +114,7 @@ class RoutingRepository:
                 t.tickets.c.priority,
                 t.tickets.c.created_at,
                 t.tickets.c.first_response_at,
+                t.tickets.c.eta_seconds,
                 t.customers.c.tier,
             )
             .join(t.customers, t.customers.c.id == t.tickets.c.customer_id)
@@ -129,6 +130,7 @@ class RoutingRepository:
                 created_at=r.created_at,
                 vip=r.tier == "vip",
                 answered=r.first_response_at is not None,
+                eta_seconds=r.eta_seconds,
             )
             for r in self.session.execute(query.order_by(t.tickets.c.id))
         ]
@@ -155,30 +157,15 @@ class RoutingRepository:
         self._all_queues_read = False
         self._counted.clear()
 
-    def set_etas(self, etas: Mapping[int, int], tolerance: int = 0) -> None:
-        """Store ETAs that moved by more than `tolerance` seconds, with plain column updates:
-        no version bump, no timeline row."""
-        if not etas:
-            return
-        current = dict(
-            self.session.execute(
-                select(t.tickets.c.id, t.tickets.c.eta_seconds).where(
-                    t.tickets.c.id.in_(list(etas))
-                )
-            ).all()
-        )
-        changed = [
-            {"tid": ticket_id, "eta": seconds}
-            for ticket_id, seconds in etas.items()
-            if current.get(ticket_id) is None or abs(current[ticket_id] - seconds) > tolerance
-        ]
-        if changed:
+    def set_etas(self, etas: Mapping[int, int]) -> None:
+        """Plain column updates: no version bump, no timeline row."""
+        if etas:
             self.session.execute(
                 update(t.tickets)
                 .where(t.tickets.c.id == bindparam("tid"))
                 .values(eta_seconds=bindparam("eta"))
                 .execution_options(synchronize_session=False),
-                changed,
+                [{"tid": ticket_id, "eta": seconds} for ticket_id, seconds in etas.items()],
             )
 
     def ahead_in_queue(
