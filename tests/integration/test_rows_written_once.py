@@ -129,3 +129,48 @@ def test_idempotency_keys_are_written_with_the_commit(core: App) -> None:
     assert received[2].ticket_id == received[0].ticket_id
     again = core.tickets.receive_customer_messages(core.uow(), [keyed("k2", "b")])
     assert again[0].duplicate and again[0].ticket_id == received[1].ticket_id
+
+
+def test_a_group_of_replies_reads_each_kind_once(core: App) -> None:
+    """Chat and mail replies: tickets, answer records and repeat-contact counts are read once
+    per group, whatever its size, and the messages are inserted together."""
+
+    def reply(customer: str, ticket_id: int) -> ReceiveCustomerMessage:
+        return ReceiveCustomerMessage(
+            customer=CustomerData(external_id=customer, role="buyer"),
+            channel="chat",
+            body="退款什么时候到账？",
+            ticket_id=ticket_id,
+        )
+
+    selects = []
+    for size in (3, 9):
+        names = [f"s{size}-{i}" for i in range(size)]
+        opened = core.tickets.receive_customer_messages(core.uow(), [message(n) for n in names])
+        with statements(core) as seen:
+            core.tickets.receive_customer_messages(
+                core.uow(), [reply(n, r.ticket_id) for n, r in zip(names, opened, strict=True)]
+            )
+        assert seen["insert into messages"] == 1
+        selects.append(sum(k for s, k in seen.items() if s.startswith("select")))
+    assert selects[0] == selects[1]
+
+
+def test_the_prefetched_repeat_count_matches_a_fresh_count(core: App) -> None:
+    first, second = (
+        core.tickets.receive_customer_messages(core.uow(), [message("rc")])[0] for _ in range(2)
+    )
+    since = utcnow() - timedelta(hours=72)
+    with core.uow() as uow:
+        customer = uow.customers.by_external_id("rc")
+        fresh = uow.tickets.count_other_recent(customer.id, since, excluding=first.ticket_id)
+    with core.uow() as uow:
+        customer = uow.customers.by_external_id("rc")
+        uow.tickets.prefetch_recent_counts([customer.id], since)
+        uow.tickets.get(first.ticket_id)
+        read_ahead = uow.tickets.count_other_recent(customer.id, since, excluding=first.ticket_id)
+        added = uow.tickets.add(Ticket(customer_id=customer.id, channel="api", subject="c"))
+        with_new = uow.tickets.count_other_recent(customer.id, since, excluding=added.stored_id)
+    assert fresh == read_ahead == 1  # the other one
+    assert with_new == 2  # both stored ones
+    assert second.ticket_id != first.ticket_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from consigndesk.domain.commands import (
@@ -27,6 +27,7 @@ from consigndesk.services.routing import Routing
 from consigndesk.services.unit_of_work import UnitOfWork
 
 MAX_BODY_CHARS = 100_000
+REPEAT_CONTACT_WINDOW = timedelta(hours=72)  # contacts before this count towards priority
 
 
 @dataclass(frozen=True)
@@ -60,12 +61,15 @@ class TicketServices:
         for cmd in cmds:
             _check_body(cmd)
         with uow:
-            self._read_ahead(uow, cmds)
-            received = [self._receive(uow, cmd) for cmd in cmds]
+            since = utcnow() - REPEAT_CONTACT_WINDOW
+            self._read_ahead(uow, cmds, since)
+            received = [self._receive(uow, cmd, since) for cmd in cmds]
             uow.commit()
             return received
 
-    def _read_ahead(self, uow: UnitOfWork, cmds: Sequence[ReceiveCustomerMessage]) -> None:
+    def _read_ahead(
+        self, uow: UnitOfWork, cmds: Sequence[ReceiveCustomerMessage], since: datetime
+    ) -> None:
         """Read what the messages will need, once per kind and before anything is added, so that
         no read in between has to write the new rows early (ADR 0011)."""
         opening = [cmd for cmd in cmds if cmd.ticket_id is None]
@@ -75,12 +79,18 @@ class TicketServices:
             open_for={cmd.customer.external_id for cmd in opening},
         )
         uow.tickets.prefetch_external_ids({c.external_id for c in cmds if c.external_id})
+        replying = [cmd.ticket_id for cmd in cmds if cmd.ticket_id is not None]
+        if replying:
+            uow.tickets.prefetch(replying)
+            uow.answers.prefetch(replying)
+        known = [uow.customers.by_external_id(cmd.customer.external_id) for cmd in cmds]
+        uow.tickets.prefetch_recent_counts({c.id for c in known if c is not None}, since)
         if opening and self.router is not None:
             uow.routing.prefetch()
         # the customer's message, and a receipt, an answer or a hand-off note and notice
         uow.expect_new(tickets=len(opening), messages=3 * len(cmds))
 
-    def _receive(self, uow: UnitOfWork, cmd: ReceiveCustomerMessage) -> Received:
+    def _receive(self, uow: UnitOfWork, cmd: ReceiveCustomerMessage, since: datetime) -> Received:
         replay = self._replay(uow, cmd)
         if replay is not None:
             return replay
@@ -92,7 +102,7 @@ class TicketServices:
             ticket.record_created(actor)
             self._link_order(uow, ticket, cmd, customer, actor)
         result = self.triage.triage(
-            self._triage_input(uow, ticket, customer, body, first_contact=new_customer)
+            self._triage_input(uow, ticket, customer, body, new_customer, since)
         )
         message = Message(
             ticket_id=ticket.stored_id,
@@ -195,12 +205,17 @@ class TicketServices:
         return [cmd.order_ref, *found] if cmd.order_ref else found
 
     def _triage_input(
-        self, uow: UnitOfWork, ticket: Ticket, customer: Customer, body: str, first_contact: bool
+        self,
+        uow: UnitOfWork,
+        ticket: Ticket,
+        customer: Customer,
+        body: str,
+        first_contact: bool,
+        since: datetime,
     ) -> TriageInput:
         view = uow.orders.get_view(ticket.order_ref) if ticket.order_ref else None
         earlier = 0  # a customer we have only just met has no earlier tickets
         if not first_contact:
-            since = utcnow() - timedelta(hours=72)
             earlier = uow.tickets.count_other_recent(customer.id, since, excluding=ticket.id)
         return TriageInput(
             text=f"{ticket.subject}\n{body}" if ticket.subject not in body else body,

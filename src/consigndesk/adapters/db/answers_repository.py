@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -13,19 +14,35 @@ from consigndesk.domain.events import utcnow
 
 
 class AnswerRepository:
+    """Answer records are written at once (plain inserts), so reading them needs no flush."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._by_ticket: dict[int, dict[str, Any] | None] = {}  # read in this unit of work
 
     def add(self, row: dict[str, Any]) -> None:
         self.session.execute(t.ai_answers.insert().values(created_at=utcnow(), **row))
+        self._by_ticket.pop(row["ticket_id"], None)
+
+    def prefetch(self, ticket_ids: Collection[int]) -> None:
+        """One read for the tickets of a group of replies (`for_ticket` then hits)."""
+        wanted = sorted({i for i in ticket_ids if i not in self._by_ticket})
+        if wanted:
+            self._by_ticket.update(dict.fromkeys(wanted))
+            self._by_ticket.update({r["ticket_id"]: r for r in self._read(wanted)})
 
     def for_ticket(self, ticket_id: int) -> dict[str, Any] | None:
-        row = (
-            self.session.execute(select(t.ai_answers).where(t.ai_answers.c.ticket_id == ticket_id))
-            .mappings()
-            .first()
-        )
-        return dict(row) if row else None
+        if ticket_id not in self._by_ticket:
+            found = self._read([ticket_id])
+            self._by_ticket[ticket_id] = found[0] if found else None
+        return self._by_ticket[ticket_id]
+
+    def _read(self, ticket_ids: list[int]) -> list[dict[str, Any]]:
+        with self.session.no_autoflush:
+            rows = self.session.execute(
+                select(t.ai_answers).where(t.ai_answers.c.ticket_id.in_(ticket_ids))
+            ).mappings()
+            return [dict(r) for r in rows]
 
     def message_body(self, message_id: int) -> str | None:
         row = self.session.execute(
@@ -39,6 +56,7 @@ class AnswerRepository:
             .where(t.ai_answers.c.ticket_id == ticket_id)
             .values(outcome=outcome, outcome_at=at)
         )
+        self._by_ticket.pop(ticket_id, None)
 
     def deflection_rows(self, since: datetime) -> list[dict[str, Any]]:
         """Every ticket opened since `since` with the assistant's decision and outcome, if any."""

@@ -46,6 +46,8 @@ class TicketRepository:
         self._ids = ids
         self._on_load = on_load  # an existing ticket may change: whoever caches loads forgets
         self._added: list[Ticket] = []
+        self._prefetched: dict[int, Ticket] = {}
+        self._recent: tuple[datetime | None, dict[int, int]] = (None, {})
         self._by_external_id: dict[str, Message | None] = {}  # looked up or added in this uow
 
     def add(self, ticket: Ticket) -> Ticket:
@@ -55,8 +57,16 @@ class TicketRepository:
         self._added.append(ticket)
         return ticket
 
+    def prefetch(self, ticket_ids: Collection[int]) -> None:
+        """One read for the tickets a group of replies goes to (`get` then finds them loaded)."""
+        if ticket_ids:
+            found = self.session.scalars(
+                select(Ticket).where(tables.tickets.c.id.in_(sorted(set(ticket_ids))))
+            )
+            self._prefetched.update({t.stored_id: t for t in found})  # the session holds weakly
+
     def get(self, ticket_id: int) -> Ticket | None:
-        ticket = self.session.get(Ticket, ticket_id)
+        ticket = self._prefetched.get(ticket_id) or self.session.get(Ticket, ticket_id)
         if ticket is not None:
             self.seen.add(ticket)
             self._on_load()
@@ -105,6 +115,21 @@ class TicketRepository:
         ).first()
         return found is not None
 
+    def prefetch_recent_counts(self, customer_ids: Collection[int], since: datetime) -> None:
+        """How many stored tickets each customer opened since `since`, in one read, before a
+        group adds any (`count_other_recent` then needs no query)."""
+        wanted = sorted(set(customer_ids))
+        if not wanted:
+            return
+        c = tables.tickets.c
+        with self.session.no_autoflush:
+            rows = self.session.execute(
+                select(c.customer_id, func.count())
+                .where(c.customer_id.in_(wanted), c.created_at >= since)
+                .group_by(c.customer_id)
+            )
+            self._recent = (since, dict.fromkeys(wanted, 0) | {int(r[0]): int(r[1]) for r in rows})
+
     def count_other_recent(self, customer_id: int, since: datetime, excluding: int) -> int:
         """The customer's tickets opened since `since`, other than `excluding`; those added in
         this unit of work are counted here, so nothing needs to be flushed first."""
@@ -114,6 +139,13 @@ class TicketRepository:
             for t in self._added
             if t.customer_id == customer_id and t.created_at >= since and t.id != excluding
         )
+        read_since, counts = self._recent
+        if read_since == since and customer_id in counts:
+            stored = counts[customer_id]
+            other = None if excluding in added else self.session.get(Ticket, excluding)
+            if other is not None and other.customer_id == customer_id and other.created_at >= since:
+                stored -= 1  # the read counted it
+            return stored + pending
         with self.session.no_autoflush:
             stored = self.session.execute(
                 select(func.count()).where(
