@@ -83,6 +83,7 @@ class Posted:
     ticket_id: int
     created: bool
     duplicate: bool
+    session: ChatSession | None = None  # as stored, when the message attached a new ticket
 
 
 @dataclass(frozen=True)
@@ -196,43 +197,29 @@ class ChatServices:
             lambda: self.receive(command),
             self.retry_on,
         )
+        attached = None
         if received.ticket_id != session.ticket_id:  # first message, or a follow-up ticket
             with self.uow_factory() as uow:
                 uow.chats.attach_ticket(session.id, received.ticket_id)
+                row = uow.chats.get(session.id)
+                if row is None:
+                    raise NotFound("this chat session does not exist")
                 uow.commit()
+            attached = ChatSession.of(row)
         assert received.message_id is not None  # chat messages always carry their client id
         return Posted(
             message_id=received.message_id,
             ticket_id=received.ticket_id,
             created=received.created,
             duplicate=received.duplicate,
+            session=attached,
         )
 
-    def queue_status(self, ticket_id: int) -> QueueStatus:
-        """Position and ETA while nobody has answered; `waiting=False` once an agent has."""
+    def catch_up(self, ticket_id: int, after_id: int) -> tuple[list[dict[str, Any]], QueueStatus]:
+        """What a customer's widget has not seen yet, and where the chat stands: one read."""
         with self.read_uow_factory() as uow:
-            ticket = uow.tickets.get(ticket_id)
-            if (
-                ticket is None
-                or ticket.first_response_at is not None
-                or ticket.status
-                not in {
-                    Status.NEW.value,
-                    Status.OPEN.value,
-                }
-            ):
-                return QueueStatus(waiting=False, position=None, eta_seconds=None)
-            position = None
-            if ticket.assignee_id is None:
-                ahead = uow.routing.ahead_in_queue(
-                    ticket.id, ticket.group, ticket.priority, ticket.created_at
-                )
-                position = int(ahead) + 1
-            eta = None
-            if ticket.eta_seconds is not None:
-                waited = (utcnow() - ticket.created_at).total_seconds()
-                eta = max(0, round(ticket.eta_seconds - waited))
-            return QueueStatus(waiting=True, position=position, eta_seconds=eta)
+            rows: list[dict[str, Any]] = uow.chats.messages(ticket_id, after_id, True)
+            return rows, _queue_status(uow, ticket_id)
 
     def mark_read(self, ticket_id: int, who: str, message_id: int) -> bool:
         """Move a read mark forward; True when it moved (then the other side is told)."""
@@ -386,3 +373,29 @@ class ChatServices:
         with self.read_uow_factory() as uow:
             rows: list[dict[str, Any]] = uow.chats.pending_transcripts()
             return rows
+
+
+def _queue_status(uow: UnitOfWork, ticket_id: int) -> QueueStatus:
+    """Position and ETA while nobody has answered; `waiting=False` once an agent has."""
+    ticket = uow.tickets.get(ticket_id)
+    if (
+        ticket is None
+        or ticket.first_response_at is not None
+        or ticket.status
+        not in {
+            Status.NEW.value,
+            Status.OPEN.value,
+        }
+    ):
+        return QueueStatus(waiting=False, position=None, eta_seconds=None)
+    position = None
+    if ticket.assignee_id is None:
+        ahead = uow.routing.ahead_in_queue(
+            ticket.id, ticket.group, ticket.priority, ticket.created_at
+        )
+        position = int(ahead) + 1
+    eta = None
+    if ticket.eta_seconds is not None:
+        waited = (utcnow() - ticket.created_at).total_seconds()
+        eta = max(0, round(ticket.eta_seconds - waited))
+    return QueueStatus(waiting=True, position=position, eta_seconds=eta)

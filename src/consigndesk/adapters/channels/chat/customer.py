@@ -18,7 +18,7 @@ from consigndesk.domain.errors import DomainError, InvalidInput
 from consigndesk.domain.events import Actor
 from consigndesk.domain.tickets import format_reference
 from consigndesk.services.auth import CustomerIdentity, verify_customer_token
-from consigndesk.services.chat import ChatSession, anonymous_identity
+from consigndesk.services.chat import ChatSession, QueueStatus, anonymous_identity
 
 log = structlog.get_logger(__name__)
 
@@ -62,8 +62,8 @@ class CustomerSocket(SocketSession):
         log.info("chat.customer_connected", who=self.who, session=self.session.id)
         if ticket_id is not None:
             last_seen = hello.data.get("last_seen_id", 0)
-            await self._follow(ticket_id, last_seen if isinstance(last_seen, int) else 0)
-            await self._queue_status()
+            status = await self._follow(ticket_id, last_seen if isinstance(last_seen, int) else 0)
+            self._send_queue(ticket_id, status)
         return True
 
     def _identify(self, hello: Frame) -> CustomerIdentity:
@@ -77,22 +77,22 @@ class CustomerSocket(SocketSession):
             return anonymous_identity(email[:300])
         raise InvalidInput("send a platform token or an email address", code="unauthorized")
 
-    async def _follow(self, ticket_id: int, after_id: int) -> None:
+    async def _follow(self, ticket_id: int, after_id: int) -> QueueStatus:
         """Watch the conversation live, then replay what the widget has not seen (deduplicated
-        against live delivery, so nothing is lost in between and nothing doubled)."""
+        against live delivery, so nothing is lost in between and nothing doubled); returns
+        where the chat stands, read with the replay."""
         self.hub.follow(self.peer, ticket_id)
-        for row in await self.blocking(self.channel.chat.history, ticket_id, after_id, True):
+        rows, status = await self.blocking(self.channel.chat.catch_up, ticket_id, after_id)
+        for row in rows:
             self.peer.push_message(message_frame(row))
+        return status
 
-    async def _queue_status(self) -> None:
-        if self.session.ticket_id is None:
-            return
-        status = await self.blocking(self.channel.chat.queue_status, self.session.ticket_id)
+    def _send_queue(self, ticket_id: int, status: QueueStatus) -> None:
         if status.waiting:
             self.send(
                 {
                     "type": "queue",
-                    "ticket_id": self.session.ticket_id,
+                    "ticket_id": ticket_id,
                     "position": status.position,
                     "eta_seconds": status.eta_seconds,
                 }
@@ -134,9 +134,11 @@ class CustomerSocket(SocketSession):
         posted = await self.blocking(
             self.channel.chat.customer_message, self.session, self.identity, client_id, text
         )
+        status = None
         if posted.ticket_id != self.session.ticket_id:
-            self.session = await self.blocking(self.channel.chat.reload, self.session)
-            await self._follow(posted.ticket_id, 0)
+            assert posted.session is not None  # stored with the new ticket attached
+            self.session = posted.session
+            status = await self._follow(posted.ticket_id, 0)
         self.send(
             {
                 "type": "ack",
@@ -147,8 +149,8 @@ class CustomerSocket(SocketSession):
                 "duplicate": posted.duplicate,
             }
         )
-        if posted.created:  # handed to the queue: where it stands (again on every resume)
-            await self._queue_status()
+        if posted.created and status is not None:  # a new ticket (so followed just now) is in
+            self._send_queue(posted.ticket_id, status)  # the queue: where it stands
 
     def _rate_limited(self, client_id: str) -> None:
         retry = max(self.messages.retry_after(), self.customer_bucket.retry_after())
