@@ -19,9 +19,11 @@ from consigndesk.domain.people import Customer
 from consigndesk.domain.tickets import Ticket
 
 
-def message(customer: str, body: str = "我的快递到哪了？") -> ReceiveCustomerMessage:
+def message(
+    customer: str, body: str = "我的快递到哪了？", channel: str = "api", **kw
+) -> ReceiveCustomerMessage:
     return ReceiveCustomerMessage(
-        customer=CustomerData(external_id=customer, role="buyer"), channel="api", body=body
+        customer=CustomerData(external_id=customer, role="buyer"), channel=channel, body=body, **kw
     )
 
 
@@ -109,13 +111,8 @@ def test_idempotency_keys_are_written_with_the_commit(core: App) -> None:
     already a replay of the first use."""
 
     def keyed(customer: str, key: str) -> ReceiveCustomerMessage:
-        return ReceiveCustomerMessage(
-            customer=CustomerData(external_id=customer, role="buyer"),
-            channel="api",
-            body="The card code does not work",
-            idempotency_key=key,
-            request_hash=f"hash-{key}",
-        )
+        body = "The card code does not work"
+        return message(customer, body, idempotency_key=key, request_hash=f"hash-{key}")
 
     core.tickets.receive_customer_messages(core.uow(), [message("earlier")])
     with statements(core) as seen:
@@ -136,12 +133,7 @@ def test_a_group_of_replies_reads_each_kind_once(core: App) -> None:
     per group, whatever its size, and the messages are inserted together."""
 
     def reply(customer: str, ticket_id: int) -> ReceiveCustomerMessage:
-        return ReceiveCustomerMessage(
-            customer=CustomerData(external_id=customer, role="buyer"),
-            channel="chat",
-            body="退款什么时候到账？",
-            ticket_id=ticket_id,
-        )
+        return message(customer, "退款什么时候到账？", channel="chat", ticket_id=ticket_id)
 
     selects = []
     for size in (3, 9):

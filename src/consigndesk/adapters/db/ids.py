@@ -18,6 +18,7 @@ class IdAllocator:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._sqlite = session.get_bind().dialect.name == "sqlite"
         self._free: dict[str, deque[int]] = {}
         self._wanted: dict[str, int] = {}
         self._next: dict[str, int] = {}  # SQLite
@@ -27,7 +28,7 @@ class IdAllocator:
         self._wanted[table.name] = max(count, 1)
 
     def take(self, table: Table) -> int:
-        if self.session.get_bind().dialect.name == "sqlite":
+        if self._sqlite:
             return self._take_sqlite(table)
         free = self._free.setdefault(table.name, deque())
         if not free:

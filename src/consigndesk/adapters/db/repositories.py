@@ -47,7 +47,8 @@ class TicketRepository:
         self._on_load = on_load  # an existing ticket may change: whoever caches loads forgets
         self._added: list[Ticket] = []
         self._prefetched: dict[int, Ticket] = {}
-        self._recent: tuple[datetime | None, dict[int, int]] = (None, {})
+        self._recent_since: datetime | None = None
+        self._recent: dict[int, int] = {}  # stored tickets per customer since `_recent_since`
         self._by_external_id: dict[str, Message | None] = {}  # looked up or added in this uow
 
     def add(self, ticket: Ticket) -> Ticket:
@@ -116,45 +117,38 @@ class TicketRepository:
         return found is not None
 
     def prefetch_recent_counts(self, customer_ids: Collection[int], since: datetime) -> None:
-        """How many stored tickets each customer opened since `since`, in one read, before a
-        group adds any (`count_other_recent` then needs no query)."""
-        wanted = sorted(set(customer_ids))
+        """How many stored tickets each customer opened since `since` (this unit of work's own
+        left out), one read for a group (`count_other_recent` then needs none)."""
+        if self._recent_since != since:
+            self._recent_since, self._recent = since, {}
+        wanted = sorted(set(customer_ids) - self._recent.keys())
         if not wanted:
             return
         c = tables.tickets.c
-        with self.session.no_autoflush:
-            rows = self.session.execute(
-                select(c.customer_id, func.count())
-                .where(c.customer_id.in_(wanted), c.created_at >= since)
-                .group_by(c.customer_id)
-            )
-            self._recent = (since, dict.fromkeys(wanted, 0) | {int(r[0]): int(r[1]) for r in rows})
+        query = select(c.customer_id, func.count()).where(
+            c.customer_id.in_(wanted), c.created_at >= since
+        )
+        if self._added:
+            query = query.where(c.id.not_in([t.stored_id for t in self._added]))
+        with self.session.no_autoflush:  # this unit of work's own are counted in memory
+            rows = self.session.execute(query.group_by(c.customer_id))
+            self._recent.update(dict.fromkeys(wanted, 0) | {int(r[0]): int(r[1]) for r in rows})
 
     def count_other_recent(self, customer_id: int, since: datetime, excluding: int) -> int:
-        """The customer's tickets opened since `since`, other than `excluding`; those added in
-        this unit of work are counted here, so nothing needs to be flushed first."""
-        added = {t.id for t in self._added}
+        """The customer's tickets opened since `since`, other than `excluding`, including those
+        added in this unit of work and not yet written."""
+        self.prefetch_recent_counts([customer_id], since)  # read ahead already, normally
+        stored = self._recent[customer_id]
+        if excluding not in {t.id for t in self._added}:
+            other = self.session.get(Ticket, excluding)
+            if other is not None and other.customer_id == customer_id and other.created_at >= since:
+                stored -= 1  # it was read among the stored ones
         pending = sum(
             1
             for t in self._added
             if t.customer_id == customer_id and t.created_at >= since and t.id != excluding
         )
-        read_since, counts = self._recent
-        if read_since == since and customer_id in counts:
-            stored = counts[customer_id]
-            other = None if excluding in added else self.session.get(Ticket, excluding)
-            if other is not None and other.customer_id == customer_id and other.created_at >= since:
-                stored -= 1  # the read counted it
-            return stored + pending
-        with self.session.no_autoflush:
-            stored = self.session.execute(
-                select(func.count()).where(
-                    tables.tickets.c.customer_id == customer_id,
-                    tables.tickets.c.created_at >= since,
-                    tables.tickets.c.id.not_in(sorted(added | {excluding})),
-                )
-            ).scalar_one()
-        return int(stored) + pending
+        return stored + pending
 
 
 class CustomerRepository:
