@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
+from sqlalchemy import event as db_event
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -12,6 +13,7 @@ from consigndesk.adapters.db import tables
 from consigndesk.bootstrap import App
 from consigndesk.domain.commands import CustomerData, ReceiveCustomerMessage
 from consigndesk.domain.errors import InvalidInput
+from consigndesk.domain.events import Actor
 from consigndesk.domain.tickets import Message, Ticket
 from consigndesk.domain.triage import PlaceholderTriage
 from consigndesk.services import admin
@@ -173,3 +175,41 @@ def test_a_group_reads_the_latest_open_order_of_each_customer_at_once(core: App)
         None,
     ]
     assert [r.ticket.order_link for r in received] == ["recent_open"] * 3 + ["none"]
+
+
+def test_loads_and_queues_follow_tickets_changed_in_the_same_transaction(core: App) -> None:
+    """Counts are read once; a ticket loaded and changed afterwards, and a new one, are counted
+    as they stand when routing asks, without another read."""
+    core.tickets.triage = PlaceholderTriage()  # general / P3, and nobody is online
+    agent_id = admin.create_agent(
+        core.uow(), email="a@example.com", name="a", password="long-password", groups=["general"]
+    )
+    waiting_id = core.tickets.receive_customer_message(core.uow(), message("w")).ticket_id
+    with core.uow() as uow:
+        uow.tickets.get(waiting_id).change_status("pending", Actor.system("test"))
+        uow.commit()
+    reads: list[str] = []
+
+    def note(_conn, _cursor, statement: str, *_args) -> None:
+        if statement.lstrip().lower().startswith("select tickets.status, tickets.assignee_id"):
+            reads.append(statement)
+
+    db_event.listen(core.database.engine, "before_cursor_execute", note)
+    try:
+        with core.uow() as uow:
+            [me] = uow.routing.candidates(agent_id)
+            assert me.load == 0
+            reopened = uow.tickets.get(waiting_id)  # the customer wrote again: back in the queue
+            reopened.change_status("open", Actor.system("test"))
+            new = uow.tickets.add(
+                Ticket(customer_id=reopened.customer_id, channel="api", subject="n")
+            )
+            assert uow.routing.ahead_in_queue(new.stored_id, "general", "P3", new.created_at) == 1
+            reopened.assign(agent_id, Actor.system("test"))
+            assert uow.routing.ahead_in_queue(new.stored_id, "general", "P3", new.created_at) == 0
+            assert uow.routing.candidates(agent_id)[0].load == 1
+            new.change_status("solved", Actor.system("test"))
+            assert uow.routing.ahead_in_queue(new.stored_id, "general", "P3", new.created_at) == 0
+    finally:
+        db_event.remove(core.database.engine, "before_cursor_execute", note)
+    assert len(reads) == 1

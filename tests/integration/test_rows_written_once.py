@@ -13,6 +13,7 @@ from sqlalchemy import event, func, select
 
 from consigndesk.adapters.db import tables
 from consigndesk.bootstrap import App
+from consigndesk.domain.attachments import Upload
 from consigndesk.domain.commands import CustomerData, ReceiveCustomerMessage
 from consigndesk.domain.events import utcnow
 from consigndesk.domain.people import Customer
@@ -60,6 +61,31 @@ def test_a_group_of_new_tickets_is_inserted_once_per_table(core: App) -> None:
     for r in received:  # written in its final state: triaged and given an ETA
         assert by_id[r.ticket_id].intent == r.ticket.intent
         assert by_id[r.ticket_id].eta_seconds == r.ticket.eta_seconds is not None
+
+
+def test_attachments_are_inserted_with_their_ticket_in_one_statement(core: App) -> None:
+    pdf = b"%PDF-1.4\n" + b"0" * 500
+    with statements(core) as seen:
+        received = core.tickets.receive_customer_messages(
+            core.uow(),
+            [
+                message(f"a{i}", attachments=[Upload(filename=f"单据{i}.pdf", data=pdf)])
+                for i in range(3)
+            ],
+        )
+    assert seen["insert into attachments"] == 1
+    assert not [s for s in seen if s.startswith("update attachments")]
+    m = tables.messages.c
+    with core.database.read_sessions() as session:
+        owner = dict(
+            session.execute(select(tables.attachments.c.id, tables.attachments.c.ticket_id)).all()
+        )
+        sent = session.execute(
+            select(m.ticket_id, m.attachments).where(m.id.in_([r.message_id for r in received]))
+        ).all()
+    assert len(owner) == len(sent) == 3
+    for ticket_id, attachments in sent:  # each file belongs to the ticket its message is on
+        assert [owner[a["id"]] for a in attachments] == [ticket_id]
 
 
 def test_taken_ids_are_distinct_across_transactions_and_threads(core: App) -> None:

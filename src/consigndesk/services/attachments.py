@@ -16,16 +16,19 @@ from consigndesk.services.unit_of_work import UnitOfWork
 def store_attachment(
     uow: UnitOfWork,
     *,
+    ticket_id: int,
     filename: str | None,
     data: bytes,
     declared_type: str | None = None,
     policy: AttachmentPolicy | None = None,
 ) -> dict[str, Any]:
-    """Store inside the caller's transaction; returns the reference a Message keeps."""
+    """Store inside the caller's transaction (written at its commit); returns the reference a
+    Message keeps."""
     (policy or AttachmentPolicy()).check(data)
     kind = filetype.guess(data)
     row = {
         "id": uuid.uuid4().hex,
+        "ticket_id": ticket_id,
         "filename": safe_filename(filename),
         "content_type": content_type_for(kind.mime if kind else None, declared_type, data),
         "size": len(data),

@@ -113,7 +113,11 @@ class TicketServices:
             body_html=sanitize_html(cmd.body_html) if cmd.body_html else "",
             attachments=[
                 store_attachment(
-                    uow, filename=u.filename, data=u.data, declared_type=u.content_type
+                    uow,
+                    ticket_id=ticket.stored_id,
+                    filename=u.filename,
+                    data=u.data,
+                    declared_type=u.content_type,
                 )
                 for u in cmd.attachments
             ],
@@ -121,7 +125,6 @@ class TicketServices:
         )
         message.triage = result.as_dict()  # stored with the message: one insert, no update
         uow.tickets.add_message(message)
-        uow.attachments.link([a["id"] for a in message.attachments], ticket.stored_id)
         ticket.add_message(message, actor)
         if created:
             ticket.apply_triage(result, Actor.system("triage"))

@@ -59,11 +59,8 @@ def vectorize(
     feats: Sequence[str], vocab: Mapping[str, int], idf: npt.NDArray[np.float32]
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
     """Sparse l2-normalised tf-idf (sublinear tf) of one document as (indices, values)."""
-    counts: Counter[int] = Counter()
-    for f in feats:
-        i = vocab.get(f)
-        if i is not None:
-            counts[i] += 1
+    # Count the strings first (in C), then look up each distinct one: a feature repeats often.
+    counts = {i: n for f, n in Counter(feats).items() if (i := vocab.get(f)) is not None}
     if not counts:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
     idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from consigndesk.adapters.db import tables as t
@@ -23,33 +23,34 @@ SESSION_COLUMNS = [
 ]
 
 
-def _message_query() -> Any:
-    """Messages with their author's display name and the ticket's summary, for live delivery."""
-    return (
-        select(
-            t.messages.c.id,
-            t.messages.c.ticket_id,
-            t.messages.c.author_type,
-            t.messages.c.author_id,
-            t.messages.c.visibility,
-            t.messages.c.body,
-            t.messages.c.external_id,
-            t.messages.c.created_at,
-            t.agents.c.name.label("agent_name"),
-            t.customers.c.name.label("customer_name"),
-            t.customers.c.external_id.label("customer_external_id"),
-            t.tickets.c.group,
-            t.tickets.c.subject,
-            t.tickets.c.status,
-            t.tickets.c.assignee_id,
-        )
-        .join(t.tickets, t.tickets.c.id == t.messages.c.ticket_id)
-        .join(t.customers, t.customers.c.id == t.tickets.c.customer_id)
-        .outerjoin(
-            t.agents,
-            (t.messages.c.author_type == "agent") & (t.agents.c.id == t.messages.c.author_id),
-        )
+# Messages with their author's display name and the ticket's summary, for live delivery; built
+# once (building this select costs more than running it).
+MESSAGES_FOR_DELIVERY = (
+    select(
+        t.messages.c.id,
+        t.messages.c.ticket_id,
+        t.messages.c.author_type,
+        t.messages.c.author_id,
+        t.messages.c.visibility,
+        t.messages.c.body,
+        t.messages.c.external_id,
+        t.messages.c.created_at,
+        t.agents.c.name.label("agent_name"),
+        t.customers.c.name.label("customer_name"),
+        t.customers.c.external_id.label("customer_external_id"),
+        t.tickets.c.group,
+        t.tickets.c.subject,
+        t.tickets.c.status,
+        t.tickets.c.assignee_id,
     )
+    .join(t.tickets, t.tickets.c.id == t.messages.c.ticket_id)
+    .join(t.customers, t.customers.c.id == t.tickets.c.customer_id)
+    .outerjoin(
+        t.agents,
+        (t.messages.c.author_type == "agent") & (t.agents.c.id == t.messages.c.author_id),
+    )
+)
+MESSAGE_FOR_DELIVERY = MESSAGES_FOR_DELIVERY.where(t.messages.c.id == bindparam("message_id"))
 
 
 class ChatRepository:
@@ -137,13 +138,13 @@ class ChatRepository:
 
     # -- messages -------------------------------------------------------------------------
     def message(self, message_id: int) -> dict[str, Any] | None:
-        row = self.session.execute(_message_query().where(t.messages.c.id == message_id)).first()
+        row = self.session.execute(MESSAGE_FOR_DELIVERY, {"message_id": message_id}).first()
         return dict(row._mapping) if row else None
 
     def messages(
         self, ticket_id: int, after_id: int = 0, public_only: bool = True, limit: int = 500
     ) -> list[dict[str, Any]]:
-        query = _message_query().where(
+        query = MESSAGES_FOR_DELIVERY.where(
             t.messages.c.ticket_id == ticket_id, t.messages.c.id > after_id
         )
         if public_only:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+PING_AFTER_IDLE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -58,15 +60,44 @@ def _sqlite_engine(url: str, begin: str) -> Engine:
     return engine
 
 
-def create_database(url: str) -> Database:
+def ping_after_idle(engine: Engine, idle_seconds: float) -> None:
+    """Check a pooled connection before use only if it sat unused for `idle_seconds` (ADR 0012).
+
+    A connection returned moments ago is taken as alive: pinging it on every checkout cost a
+    round trip per unit of work. One that died in between fails its first statement, and
+    SQLAlchemy then invalidates the whole pool, so the next unit of work connects afresh.
+    """
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_conn: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _taken(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get("returned_at")
+        if returned is None or time.monotonic() - returned < idle_seconds:
+            return
+        try:
+            dialect.do_ping(dbapi_conn)
+        except dialect.loaded_dbapi.Error as error:
+            raise exc.DisconnectionError(f"idle connection is gone: {error}") from error
+
+
+def create_database(
+    url: str, *, ping_after_idle_seconds: float = PING_AFTER_IDLE_SECONDS
+) -> Database:
     if url.startswith("sqlite"):
         writer = _sqlite_engine(url, "BEGIN IMMEDIATE")
         reader = (
             writer if url in {"sqlite://", "sqlite:///:memory:"} else _sqlite_engine(url, "BEGIN")
         )
     else:
-        writer = create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
-        reader = writer
+        writer = create_engine(url, pool_size=20, max_overflow=20)
+        ping_after_idle(writer, ping_after_idle_seconds)
+        # READ COMMITTED gives every statement its own snapshot anyway, so a read-only unit of
+        # work loses nothing without BEGIN and ROLLBACK, and saves their two round trips.
+        reader = writer.execution_options(isolation_level="AUTOCOMMIT")
     return Database(
         url=url,
         engine=writer,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     BindParameter,
@@ -27,6 +27,11 @@ from consigndesk.domain.orders import CLOSED_ORDER_STATUSES, PlatformEvent
 from consigndesk.domain.people import Agent, Customer, Group
 from consigndesk.domain.tickets import Message, Ticket
 
+
+class Tracker(Protocol):
+    def __call__(self, ticket: Ticket, *, stored: bool) -> None: ...
+
+
 _INSERT_FOR_DIALECT: dict[str, Callable[[Table], postgresql.Insert | sqlite.Insert]] = {
     "postgresql": postgresql.insert,
     "sqlite": sqlite.insert,
@@ -38,13 +43,11 @@ class TicketRepository:
     """New tickets and messages get their ids at once and are written at the next flush (at the
     latest, the commit), fully formed: one INSERT per table for a group, no follow-up UPDATEs."""
 
-    def __init__(
-        self, session: Session, ids: IdAllocator, on_load: Callable[[], None] = lambda: None
-    ) -> None:
+    def __init__(self, session: Session, ids: IdAllocator, track: Tracker | None = None) -> None:
         self.session = session
         self.seen: set[Ticket] = set()
         self._ids = ids
-        self._on_load = on_load  # an existing ticket may change: whoever caches loads forgets
+        self._track = track  # whoever counts tickets follows the ones this unit of work touches
         self._added: list[Ticket] = []
         self._prefetched: dict[int, Ticket] = {}
         self._recent_since: datetime | None = None
@@ -56,6 +59,8 @@ class TicketRepository:
         self.session.add(ticket)
         self.seen.add(ticket)
         self._added.append(ticket)
+        if self._track is not None:
+            self._track(ticket, stored=False)
         return ticket
 
     def prefetch(self, ticket_ids: Collection[int]) -> None:
@@ -70,7 +75,8 @@ class TicketRepository:
         ticket = self._prefetched.get(ticket_id) or self.session.get(Ticket, ticket_id)
         if ticket is not None:
             self.seen.add(ticket)
-            self._on_load()
+            if self._track is not None:
+                self._track(ticket, stored=True)
         return ticket
 
     def add_message(self, message: Message) -> Message:
@@ -483,19 +489,19 @@ class TrainingExampleRepository:
 
 
 class AttachmentRepository:
+    """Rows are written with the commit (`write`), after the tickets they belong to."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._pending: list[dict[str, Any]] = []
 
     def add(self, row: dict[str, Any]) -> None:
-        self.session.execute(tables.attachments.insert().values(**row))
+        self._pending.append(row)
 
-    def link(self, attachment_ids: list[str], ticket_id: int) -> None:
-        if attachment_ids:
-            self.session.execute(
-                update(tables.attachments)
-                .where(tables.attachments.c.id.in_(attachment_ids))
-                .values(ticket_id=ticket_id)
-            )
+    def write(self) -> None:
+        if self._pending:
+            self.session.execute(tables.attachments.insert(), self._pending)
+            self._pending = []
 
     def get(self, attachment_id: str) -> dict[str, Any] | None:
         row = (

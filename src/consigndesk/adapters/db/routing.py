@@ -20,33 +20,79 @@ from consigndesk.domain.routing import (
     Held,
     Waiting,
 )
+from consigndesk.domain.tickets import Ticket
 
 ASSIGNEE_FIELD = "assignee_id"
 
 
-class RoutingRepository:
-    """Reads see changes made earlier in the unit of work (the session autoflushes before them).
+Contribution = tuple[str, int | None, str, str]  # a ticket's status, assignee, group, priority
 
-    Agents' loads and each group's queue length by priority are read once per unit of work and
-    then kept current (`mark_assigned`, tickets joining a queue), so a group of new tickets routed
-    in one transaction costs one read each; an assignment or loading an existing ticket (which may
-    change status or assignee) calls `forget` and the next call reads again.
+
+def _contribution(ticket: Ticket) -> Contribution:
+    return (str(ticket.status), ticket.assignee_id, ticket.group, ticket.priority)
+
+
+class RoutingRepository:
+    """Agents' loads and each group's queue length by priority: one read per unit of work.
+
+    The counts are read once, leaving out the tickets this unit of work added or loaded
+    (`track`); those are counted from memory, as they stand at each call. So routing a group of
+    messages needs neither a second read nor a flush of what the group has added so far, and
+    assignments, status changes and new tickets show in the counts as soon as they happen.
     """
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self._opened_at = utcnow()
-        self._candidates: list[Candidate] | None = None
+        self._agents: list[Candidate] | None = None  # loads are filled in from `_loads`
         self._in_house: set[str] | None = None
+        self._loads: Counter[int] = Counter()  # tickets held, per agent
         self._queues: dict[str, Counter[str]] = {}  # waiting tickets by priority, per group
-        self._all_queues_read = False  # groups missing from `_queues` have no waiting tickets
-        self._counted: set[int] = set()  # tickets known to be in those counts
+        self._counts_read = False
+        self._tracked: dict[int, Ticket] = {}
+        self._applied: dict[int, Contribution | None] = {}  # what each is counted as now
 
-    def forget(self) -> None:
-        self._candidates = None
-        self._queues.clear()
-        self._all_queues_read = False
-        self._counted.clear()
+    def track(self, ticket: Ticket, *, stored: bool) -> None:
+        """A ticket this unit of work added (`stored=False`) or loaded: count it from memory."""
+        if ticket.stored_id in self._tracked:
+            return
+        self._tracked[ticket.stored_id] = ticket
+        # counts read earlier include a stored ticket as it was loaded
+        self._applied[ticket.stored_id] = (
+            _contribution(ticket) if stored and self._counts_read else None
+        )
+
+    def _counts(self) -> tuple[Counter[int], dict[str, Counter[str]]]:
+        if not self._counts_read:
+            tk = t.tickets.c
+            query = (
+                select(tk.status, tk.assignee_id, tk.group, tk.priority, func.count())
+                .where(tk.status.in_(LOAD_STATUSES))
+                .group_by(tk.status, tk.assignee_id, tk.group, tk.priority)
+            )
+            if self._tracked:
+                query = query.where(tk.id.not_in(list(self._tracked)))
+            with self.session.no_autoflush:  # this unit of work's own are counted from memory
+                for row in self.session.execute(query):
+                    self._count(tuple(row[:4]), int(row[4]))
+            self._applied = dict.fromkeys(self._tracked)
+            self._counts_read = True
+        for ticket_id, ticket in self._tracked.items():
+            now = _contribution(ticket)
+            before = self._applied[ticket_id]
+            if now != before:
+                if before is not None:
+                    self._count(before, -1)
+                self._count(now, 1)
+                self._applied[ticket_id] = now
+        return self._loads, self._queues
+
+    def _count(self, contribution: Contribution, n: int) -> None:
+        status, assignee, group, priority = contribution
+        if assignee is not None and status in LOAD_STATUSES:
+            self._loads[assignee] += n
+        elif assignee is None and status in QUEUE_STATUSES:
+            self._queues.setdefault(group, Counter())[priority] += n
 
     def in_house_only_groups(self) -> set[str]:
         if self._in_house is None:
@@ -54,48 +100,38 @@ class RoutingRepository:
             self._in_house = {r[0] for r in rows}
         return set(self._in_house)
 
-    def _loads(self) -> dict[int, int]:
-        rows = self.session.execute(
-            select(t.tickets.c.assignee_id, func.count())
-            .where(t.tickets.c.assignee_id.is_not(None), t.tickets.c.status.in_(LOAD_STATUSES))
-            .group_by(t.tickets.c.assignee_id)
-        )
-        return {int(r[0]): int(r[1]) for r in rows}
-
     def candidates(self, agent_id: int | None = None) -> list[Candidate]:
         """Active agents with their current load (one agent if `agent_id` is given)."""
-        if agent_id is None and self._candidates is not None:
-            return list(self._candidates)
-        query = select(
-            t.agents.c.id,
-            t.agents.c.groups,
-            t.agents.c.capacity,
-            t.agents.c.online,
-            t.agents.c.active,
-            t.agents.c.team,
-            t.agents.c.vip,
-            t.agents.c.last_assigned_at,
-        ).where(t.agents.c.active)
-        if agent_id is not None:
-            query = query.where(t.agents.c.id == agent_id)
-        loads = self._loads()
-        found = [
-            Candidate(
-                agent_id=int(r.id),
-                groups=frozenset(r.groups or []),
-                capacity=int(r.capacity),
-                load=loads.get(int(r.id), 0),
-                online=bool(r.online),
-                active=bool(r.active),
-                outsourced=r.team == "outsourced",
-                vip=bool(r.vip),
-                last_assigned_at=r.last_assigned_at,
-            )
-            for r in self.session.execute(query.order_by(t.agents.c.id))
+        if self._agents is None:
+            query = select(
+                t.agents.c.id,
+                t.agents.c.groups,
+                t.agents.c.capacity,
+                t.agents.c.online,
+                t.agents.c.active,
+                t.agents.c.team,
+                t.agents.c.vip,
+                t.agents.c.last_assigned_at,
+            ).where(t.agents.c.active)
+            self._agents = [
+                Candidate(
+                    agent_id=int(r.id),
+                    groups=frozenset(r.groups or []),
+                    capacity=int(r.capacity),
+                    online=bool(r.online),
+                    active=bool(r.active),
+                    outsourced=r.team == "outsourced",
+                    vip=bool(r.vip),
+                    last_assigned_at=r.last_assigned_at,
+                )
+                for r in self.session.execute(query.order_by(t.agents.c.id))
+            ]
+        loads = self._counts()[0]
+        return [
+            replace(c, load=loads[c.agent_id])
+            for c in self._agents
+            if agent_id is None or c.agent_id == agent_id
         ]
-        if agent_id is None:
-            self._candidates = found
-        return list(found)
 
     def groups_of(self, ticket_ids: Collection[int]) -> set[str]:
         if not ticket_ids:
@@ -144,18 +180,16 @@ class RoutingRepository:
         return [Held(ticket_id=int(r.id), status=r.status, first_response_at=r[2]) for r in rows]
 
     def mark_assigned(self, agent_id: int, at: datetime) -> None:
-        """Remember when routing last gave this agent a ticket (round-robin among equals)."""
+        """Remember when routing last gave this agent a ticket (round-robin among equals); the
+        ticket itself, tracked, already counts in their load."""
         self.session.execute(
             update(t.agents).where(t.agents.c.id == agent_id).values(last_assigned_at=at)
         )
-        if self._candidates is not None:
-            self._candidates = [
-                replace(c, load=c.load + 1, last_assigned_at=at) if c.agent_id == agent_id else c
-                for c in self._candidates
+        if self._agents is not None:
+            self._agents = [
+                replace(c, last_assigned_at=at) if c.agent_id == agent_id else c
+                for c in self._agents
             ]
-        self._queues.clear()  # a waiting ticket may have left its queue
-        self._all_queues_read = False
-        self._counted.clear()
 
     def set_etas(self, etas: Mapping[int, int]) -> None:
         """Plain column updates: no version bump, no timeline row."""
@@ -176,42 +210,14 @@ class RoutingRepository:
             return self._count_ahead(ticket_id, group, priority, created_at)
         # Opened in this unit of work, so younger than every waiting ticket of its priority:
         # all waiting tickets of the same or a more urgent priority are ahead of it.
-        counts = self._queues.get(group)
-        if counts is None and self._all_queues_read:
-            counts = self._queues[group] = Counter()
-        if counts is None:
-            counts = self._queues[group] = self._queue_counts(group)
-            self._counted.add(ticket_id)  # stored before the read, so counted in it
-        if ticket_id not in self._counted:
-            counts[priority] += 1
-            self._counted.add(ticket_id)
-        return sum(n for p, n in counts.items() if p <= priority) - 1
+        counts = self._counts()[1].get(group, Counter())
+        return max(0, sum(n for p, n in counts.items() if p <= priority) - 1)
 
     def prefetch(self) -> None:
-        """Agents' loads and every group's queue length, read before a group of messages adds
-        anything, so that routing it needs no read that would write the new rows early."""
+        """Agents, their loads and every group's queue length, read before a group of messages
+        adds anything."""
         self.candidates()
         self.in_house_only_groups()
-        tk = t.tickets.c
-        rows = self.session.execute(
-            select(tk.group, tk.priority, func.count())
-            .where(tk.assignee_id.is_(None), tk.status.in_(QUEUE_STATUSES))
-            .group_by(tk.group, tk.priority)
-        )
-        self._queues.clear()
-        self._counted.clear()
-        for group, priority, waiting in rows:
-            self._queues.setdefault(group, Counter())[priority] = int(waiting)
-        self._all_queues_read = True
-
-    def _queue_counts(self, group: str) -> Counter[str]:
-        tk = t.tickets.c
-        rows = self.session.execute(
-            select(tk.priority, func.count())
-            .where(tk.group == group, tk.assignee_id.is_(None), tk.status.in_(QUEUE_STATUSES))
-            .group_by(tk.priority)
-        )
-        return Counter({r[0]: int(r[1]) for r in rows})
 
     def _count_ahead(self, ticket_id: int, group: str, priority: str, created_at: datetime) -> int:
         tk = t.tickets.c

@@ -44,7 +44,7 @@ class SqlUnitOfWork:
         session = self.session
         self.ids = IdAllocator(session)
         self.routing = RoutingRepository(session)
-        self.tickets = repositories.TicketRepository(session, self.ids, on_load=self.routing.forget)
+        self.tickets = repositories.TicketRepository(session, self.ids, track=self.routing.track)
         self.customers = repositories.CustomerRepository(session, self.ids)
         self.agents = repositories.AgentRepository(session)
         self.groups = repositories.GroupRepository(session)
@@ -88,6 +88,7 @@ class SqlUnitOfWork:
         try:
             self.session.flush()  # version checks happen here, before anything else is written
             self.idempotency.write()
+            self.attachments.write()
             self._write(events)
             self.session.commit()
         except StaleDataError:
