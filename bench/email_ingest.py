@@ -16,6 +16,7 @@ pool of 300 senders. Target: ≥100 emails/s.
     .venv/bin/python bench/email_ingest.py          # both databases, both paths, 1,000 emails
     .venv/bin/python bench/email_ingest.py --quick  # 200 emails
     .venv/bin/python bench/email_ingest.py --db sqlite --path smtp -n 2000 --concurrency 16
+    .venv/bin/python bench/email_ingest.py --db postgresql --path smtp --workers 2
 """
 
 from __future__ import annotations
@@ -159,11 +160,11 @@ def bench_service(url: str, mails: list[bytes]) -> dict[str, float]:
 
 
 def bench_smtp(
-    kind: str, mails: list[bytes], concurrency: int, pg_admin_url: str
+    kind: str, mails: list[bytes], concurrency: int, pg_admin_url: str, workers: int = 1
 ) -> dict[str, Any]:
     port = free_port()
     env = {"CONSIGNDESK_SMTP_LISTEN": f"127.0.0.1:{port}", "CONSIGNDESK_LOG_JSON": "true"}
-    with start_server(kind, pg_admin_url=pg_admin_url, extra_env=env) as server:
+    with start_server(kind, workers=workers, pg_admin_url=pg_admin_url, extra_env=env) as server:
         wait_for_port(port)
         latencies: list[float] = []
         errors: list[str] = []
@@ -242,6 +243,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--path", choices=["service", "smtp", "both"], default="both")
     parser.add_argument("-n", "--emails", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=8, help="SMTP client sessions")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes (each listens for SMTP)"
+    )
     parser.add_argument("--quick", action="store_true", help="200 emails")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--pg-admin-url", default=DEFAULT_PG_ADMIN_URL)
@@ -270,9 +274,9 @@ def main(argv: list[str] | None = None) -> int:
                     r = bench_service(url, mails)
                 notes = ", ".join(f"{k[2:]} {int(v)}" for k, v in r.items() if k.startswith("n_"))
             else:
-                r = bench_smtp(kind, mails, opts.concurrency, opts.pg_admin_url)
+                r = bench_smtp(kind, mails, opts.concurrency, opts.pg_admin_url, opts.workers)
                 notes = (
-                    f"c={opts.concurrency}, stored {int(r['stored'])}, "
+                    f"c={opts.concurrency}, workers {opts.workers}, stored {int(r['stored'])}, "
                     f"SMTP errors {int(r['errors'])} {r['first_error']}"
                 ).rstrip()
             results.append(r["rate"])

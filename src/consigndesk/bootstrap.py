@@ -11,7 +11,8 @@ from consigndesk.adapters.bus.memory import MemoryBus
 from consigndesk.adapters.bus.nats import JetStreamOptions, NatsBus
 from consigndesk.adapters.channels.chat.channel import EXTRAS_KEY as CHAT
 from consigndesk.adapters.channels.chat.channel import ChatChannel
-from consigndesk.adapters.channels.email.wiring import email_channel
+from consigndesk.adapters.channels.email.listener import SmtpListener
+from consigndesk.adapters.channels.email.wiring import email_channel, smtp_listener
 from consigndesk.adapters.channels.voice.wiring import voice_calls
 from consigndesk.adapters.db import tables
 from consigndesk.adapters.db.engine import Database, create_database, migrate
@@ -52,6 +53,7 @@ class App:
     refresher: EngineRefresher | None = None
     queue_etas: QueueEtaRefresher | None = None
     intake: Intake = field(init=False)
+    smtp: SmtpListener | None = None  # in every serving process, on one shared port
     api_keys: RecentKeys = field(default_factory=RecentKeys)
     extras: dict[str, object] = field(default_factory=dict)
 
@@ -68,7 +70,7 @@ class App:
         self.relay.start(self.settings.relay_interval)
         if isinstance(self.bus, NatsBus):
             self.bus.start()
-        for worker in (self.refresher, self.queue_etas):
+        for worker in (self.refresher, self.queue_etas, self.smtp):
             if worker is not None:
                 worker.start()
 
@@ -84,6 +86,8 @@ class App:
         self.database.dispose()
 
     def stop_background(self) -> None:
+        if self.smtp is not None:
+            self.smtp.stop()  # first: no new mail while the intake finishes what it holds
         self.intake.stop()
         self.relay.stop()
         if isinstance(self.bus, NatsBus):
@@ -190,6 +194,7 @@ def build(
         seed_macros(app.uow)
     email = email_channel(settings, app.intake.receive, app.uow, app.read_uow)
     app.extras["email"] = email
+    app.smtp = smtp_listener(settings, email)
     chat = ChatChannel.build(
         app.tickets,
         app.intake.receive,

@@ -86,25 +86,26 @@ def serve(
     from consigndesk.services.admin import ensure_default_groups
 
     ensure_default_groups(core.uow())
-    inbound = _email_inbound(core)
+    poller = _imap_poller(core)
     try:
         _serve(core, host, port, workers)
     finally:
-        for worker in inbound:
-            worker.stop()
+        if poller is not None:
+            poller.stop()
 
 
-def _email_inbound(core: App) -> list[Any]:
-    """The SMTP listener (CONSIGNDESK_SMTP_LISTEN) and IMAP poller, when configured."""
-    from consigndesk.adapters.channels.email.wiring import inbound_workers
+def _imap_poller(core: App) -> Any:
+    """The IMAP poller, when mailboxes are configured: one per deployment, in the parent process
+    (the SMTP listener runs in every serving process, started with the app)."""
+    from consigndesk.adapters.channels.email.wiring import imap_poller
     from consigndesk.services.email import EmailChannel
 
     channel = core.extras["email"]
     assert isinstance(channel, EmailChannel)
-    workers = list(inbound_workers(core.settings, channel))
-    for worker in workers:
-        worker.start()
-    return workers
+    poller = imap_poller(core.settings, channel)
+    if poller is not None:
+        poller.start()
+    return poller
 
 
 @app.command()

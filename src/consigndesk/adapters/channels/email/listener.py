@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import structlog
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from consigndesk.adapters.channels.email.sender import parse_host_port
@@ -47,9 +47,13 @@ class _Handler:
 
 
 class SmtpListener:
-    """aiosmtpd in its own thread and event loop; ingestion runs in a thread pool. Its threads
-    mostly wait for the intake's commit, so there are enough of them for concurrent SMTP
-    sessions to share one transaction."""
+    """aiosmtpd's SMTP protocol on its own event loop thread; ingestion runs in a thread pool.
+    Its threads mostly wait for the intake's commit, so there are enough of them for concurrent
+    SMTP sessions to share one transaction.
+
+    The socket is bound with SO_REUSEPORT: every `serve` worker process listens on the same
+    port and the kernel spreads SMTP sessions across them (ADR 0405).
+    """
 
     def __init__(
         self,
@@ -59,26 +63,58 @@ class SmtpListener:
         max_message_bytes: int = 25 * 1024 * 1024,
         workers: int = 16,
     ) -> None:
-        host, port = parse_host_port(listen)
+        self._host, self._port = parse_host_port(listen)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smtp-ingest")
-        self._controller = Controller(
-            _Handler(ingest, self._pool),
-            hostname=host,
-            port=port,
-            data_size_limit=max_message_bytes,
-            enable_SMTPUTF8=True,
-            server_hostname="consigndesk",
-            ready_timeout=10.0,
-        )
+        self._handler = _Handler(ingest, self._pool)
+        self._max_message_bytes = max_message_bytes
+        self._loop = asyncio.new_event_loop()
+        self._server: asyncio.Server | None = None
+        self._thread: threading.Thread | None = None
 
     @property
     def address(self) -> tuple[str, int]:
-        return self._controller.hostname, self._controller.port
+        return self._host, self._port
+
+    def _session(self) -> SMTP:
+        return SMTP(
+            self._handler,
+            data_size_limit=self._max_message_bytes,
+            enable_SMTPUTF8=True,
+            hostname="consigndesk",
+            loop=self._loop,
+        )
 
     def start(self) -> None:
-        self._controller.start()
-        log.info("email.smtp_listening", host=self.address[0], port=self.address[1])
+        """Listening once it returns (it may be called from inside another running loop)."""
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="smtp-listener", daemon=True
+        )
+        self._thread.start()
+        bind = self._loop.create_server(self._session, self._host, self._port, reuse_port=True)
+        try:
+            self._server = asyncio.run_coroutine_threadsafe(bind, self._loop).result(timeout=10)
+        except BaseException:  # e.g. the port is taken by a program that does not share it
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+            self._thread = None
+            raise
+        log.info("email.smtp_listening", host=self._host, port=self._port)
 
     def stop(self) -> None:
-        self._controller.stop()
+        if self._thread is None:
+            return
+        asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._thread = None
+        self._loop.close()
         self._pool.shutdown(wait=True)
+
+    async def _close(self) -> None:
+        """Stop accepting, then end the sessions still open (a sender retries what was cut)."""
+        assert self._server is not None
+        self._server.close()
+        current = asyncio.current_task()
+        for task in asyncio.all_tasks():
+            if task is not current:
+                task.cancel()

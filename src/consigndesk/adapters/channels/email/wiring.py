@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Protocol
 
 from consigndesk.adapters.channels.email.imap import ImapPoller, Mailbox
 from consigndesk.adapters.channels.email.listener import SmtpListener
@@ -17,12 +16,6 @@ from consigndesk.domain.commands import ReceiveCustomerMessage
 from consigndesk.services.email import EmailChannel
 from consigndesk.services.tickets import Received
 from consigndesk.services.unit_of_work import UnitOfWork
-
-
-class Background(Protocol):
-    def start(self) -> None: ...
-
-    def stop(self) -> None: ...
 
 
 def email_channel(
@@ -63,18 +56,12 @@ def imap_poller(settings: Settings, channel: EmailChannel) -> ImapPoller | None:
     )
 
 
-def inbound_workers(settings: Settings, channel: EmailChannel) -> list[Background]:
-    """What `serve` starts: the SMTP listener and the IMAP poller, each only when configured."""
-    workers: list[Background] = []
-    if settings.smtp_listen:
-        workers.append(
-            SmtpListener(
-                channel.ingest,
-                settings.smtp_listen,
-                max_message_bytes=settings.email_max_message_bytes,
-            )
-        )
-    poller = imap_poller(settings, channel)
-    if poller is not None:
-        workers.append(poller)
-    return workers
+def smtp_listener(settings: Settings, channel: EmailChannel) -> SmtpListener | None:
+    """The built-in SMTP listener (CONSIGNDESK_SMTP_LISTEN): one in every serving process."""
+    if not settings.smtp_listen:
+        return None
+    return SmtpListener(
+        channel.ingest,
+        settings.smtp_listen,
+        max_message_bytes=settings.email_max_message_bytes,
+    )
