@@ -11,6 +11,7 @@ messages/s delivered. Target: ≥1,000 concurrent connections with p99 < 100 ms.
 
     .venv/bin/python bench/chat.py                      # 1,000 customers on SQLite
     .venv/bin/python bench/chat.py --customers 200 --db postgresql
+    .venv/bin/python bench/chat.py --db postgresql --workers 2 --bus nats://127.0.0.1:4222
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from dataclasses import dataclass, field  # noqa: E402
 from typing import Any  # noqa: E402
 
 import httpx  # noqa: E402
+import nats  # noqa: E402
+import nats.js.errors  # noqa: E402
 import websockets  # noqa: E402
 
 from _server import start_server  # noqa: E402
@@ -197,6 +200,17 @@ async def main_async(args: argparse.Namespace, base_url: str, secret: str) -> li
     return lines
 
 
+async def drop_stream(url: str, name: str) -> None:
+    """The run's JetStream stream is of no use afterwards."""
+    client = await nats.connect(url)
+    try:
+        await client.jetstream().delete_stream(name)
+    except nats.js.errors.NotFoundError:
+        pass
+    finally:
+        await client.close()
+
+
 def seed_agent(database_url: str, secret: str) -> None:
     core = build(Settings(database_url=database_url, platform_secret=secret))
     ensure_default_groups(core.uow())
@@ -213,6 +227,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="steady rounds (N messages each)")
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--server-log", type=Path, help="keep the server's log here")
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument(
+        "--bus",
+        default="memory://",
+        help="CONSIGNDESK_BUS_URL; several workers need a shared one, e.g. nats://127.0.0.1:4222",
+    )
     args = parser.parse_args()
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -222,23 +242,34 @@ def main() -> None:
         "CONSIGNDESK_PLATFORM_SECRET": secret,
         "CONSIGNDESK_LOG_JSON": "true",
         "CONSIGNDESK_RELAY_INTERVAL": "0.2",
+        "CONSIGNDESK_BUS_URL": args.bus,
+        # a stream of this run's own: events of earlier runs are not redelivered to this one
+        "CONSIGNDESK_NATS_STREAM": f"CDBENCH_{secrets.token_hex(4).upper()}",
     }
     revision = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()
     print(
         f"bench/chat.py  rev {revision}  db {args.db}  customers {args.customers}  "
-        f"load {os.getloadavg()[0]:.2f}  cores {os.cpu_count()}"
+        f"workers {args.workers}  bus {args.bus}  load {os.getloadavg()[0]:.2f}  "
+        f"cores {os.cpu_count()}"
     )
-    with start_server(args.db, extra_env=env, keep_log=args.server_log) as server:
-        assert server.database_url is not None
-        seed_agent(server.database_url, secret)
-        lines = asyncio.run(main_async(args, server.base_url, secret))
+    try:
+        with start_server(
+            args.db, workers=args.workers, extra_env=env, keep_log=args.server_log
+        ) as server:
+            assert server.database_url is not None
+            seed_agent(server.database_url, secret)
+            lines = asyncio.run(main_async(args, server.base_url, secret))
+    finally:
+        if args.bus.startswith("nats://"):
+            asyncio.run(drop_stream(args.bus, env["CONSIGNDESK_NATS_STREAM"]))
     print("\n".join(lines))
     print(
         "target: >=1,000 concurrent connections, customer -> agent p99 < 100 ms\n"
         f"rerun: .venv/bin/python bench/chat.py --customers {args.customers} --db {args.db} "
-        f"--rate {args.rate:g} --first-rate {args.first_rate:g} --rounds {args.rounds}"
+        f"--rate {args.rate:g} --first-rate {args.first_rate:g} --rounds {args.rounds} "
+        f"--workers {args.workers} --bus {args.bus}"
     )
 
 
