@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from consigndesk.adapters.channels.email.imap import ImapPoller
 from consigndesk.bootstrap import App
 from consigndesk.config import Settings
 from consigndesk.domain.errors import DomainError
@@ -94,7 +95,7 @@ def serve(
             poller.stop()
 
 
-def _imap_poller(core: App) -> Any:
+def _imap_poller(core: App) -> ImapPoller | None:
     """The IMAP poller, when mailboxes are configured: one per deployment, in the parent process
     (the SMTP listener runs in every serving process, started with the app)."""
     from consigndesk.adapters.channels.email.wiring import imap_poller
