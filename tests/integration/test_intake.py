@@ -5,7 +5,6 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import event as db_event
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -22,6 +21,7 @@ from consigndesk.services.platform_events import apply_platform_event
 from consigndesk.services.routing import set_agent_online
 from consigndesk.services.tickets import Received
 from tests.factories import event, order_created
+from tests.statements import statements
 
 
 def message(customer: str, body: str = "我的快递到哪了？", **kw) -> ReceiveCustomerMessage:
@@ -188,28 +188,16 @@ def test_loads_and_queues_follow_tickets_changed_in_the_same_transaction(core: A
     with core.uow() as uow:
         uow.tickets.get(waiting_id).change_status("pending", Actor.system("test"))
         uow.commit()
-    reads: list[str] = []
-
-    def note(_conn, _cursor, statement: str, *_args) -> None:
-        if statement.lstrip().lower().startswith("select tickets.status, tickets.assignee_id"):
-            reads.append(statement)
-
-    db_event.listen(core.database.engine, "before_cursor_execute", note)
-    try:
-        with core.uow() as uow:
-            [me] = uow.routing.candidates(agent_id)
-            assert me.load == 0
-            reopened = uow.tickets.get(waiting_id)  # the customer wrote again: back in the queue
-            reopened.change_status("open", Actor.system("test"))
-            new = uow.tickets.add(
-                Ticket(customer_id=reopened.customer_id, channel="api", subject="n")
-            )
-            assert uow.routing.ahead_in_queue(new.stored_id, "general", "P3", new.created_at) == 1
-            reopened.assign(agent_id, Actor.system("test"))
-            assert uow.routing.ahead_in_queue(new.stored_id, "general", "P3", new.created_at) == 0
-            assert uow.routing.candidates(agent_id)[0].load == 1
-            new.change_status("solved", Actor.system("test"))
-            assert uow.routing.ahead_in_queue(new.stored_id, "general", "P3", new.created_at) == 0
-    finally:
-        db_event.remove(core.database.engine, "before_cursor_execute", note)
-    assert len(reads) == 1
+    with statements(core.database.engine) as seen, core.uow() as uow:
+        [me] = uow.routing.candidates(agent_id)
+        assert me.load == 0
+        reopened = uow.tickets.get(waiting_id)  # the customer wrote again: back in the queue
+        reopened.change_status("open", Actor.system("test"))
+        new = uow.tickets.add(Ticket(customer_id=reopened.customer_id, channel="api", subject="n"))
+        assert uow.routing.ahead_in_queue(new.stored_id, "general", "P3", new.created_at) == 1
+        reopened.assign(agent_id, Actor.system("test"))
+        assert uow.routing.ahead_in_queue(new.stored_id, "general", "P3", new.created_at) == 0
+        assert uow.routing.candidates(agent_id)[0].load == 1
+        new.change_status("solved", Actor.system("test"))
+        assert uow.routing.ahead_in_queue(new.stored_id, "general", "P3", new.created_at) == 0
+    assert seen["select tickets.status, tickets.assignee_id,"] == 1

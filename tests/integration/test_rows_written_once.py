@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import timedelta
 from threading import Barrier
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from consigndesk.adapters.db import tables
 from consigndesk.bootstrap import App
@@ -18,6 +15,7 @@ from consigndesk.domain.commands import CustomerData, ReceiveCustomerMessage
 from consigndesk.domain.events import utcnow
 from consigndesk.domain.people import Customer
 from consigndesk.domain.tickets import Ticket
+from tests.statements import statements
 
 
 def message(
@@ -28,24 +26,9 @@ def message(
     )
 
 
-@contextmanager
-def statements(core: App) -> Iterator[Counter[str]]:
-    """Counts the statements sent to the database, by their first two words and table."""
-    seen: Counter[str] = Counter()
-
-    def note(_conn, _cursor, statement: str, *_args) -> None:
-        seen[" ".join(statement.split()[:3]).lower()] += 1
-
-    event.listen(core.database.engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(core.database.engine, "before_cursor_execute", note)
-
-
 def test_a_group_of_new_tickets_is_inserted_once_per_table(core: App) -> None:
     core.tickets.receive_customer_messages(core.uow(), [message("earlier")])  # one waits already
-    with statements(core) as seen:
+    with statements(core.database.engine) as seen:
         received = core.tickets.receive_customer_messages(
             core.uow(), [message(f"g{i}", "The card code does not work") for i in range(12)]
         )
@@ -65,7 +48,7 @@ def test_a_group_of_new_tickets_is_inserted_once_per_table(core: App) -> None:
 
 def test_attachments_are_inserted_with_their_ticket_in_one_statement(core: App) -> None:
     pdf = b"%PDF-1.4\n" + b"0" * 500
-    with statements(core) as seen:
+    with statements(core.database.engine) as seen:
         received = core.tickets.receive_customer_messages(
             core.uow(),
             [
@@ -141,7 +124,7 @@ def test_idempotency_keys_are_written_with_the_commit(core: App) -> None:
         return message(customer, body, idempotency_key=key, request_hash=f"hash-{key}")
 
     core.tickets.receive_customer_messages(core.uow(), [message("earlier")])
-    with statements(core) as seen:
+    with statements(core.database.engine) as seen:
         received = core.tickets.receive_customer_messages(
             core.uow(), [keyed("k1", "a"), keyed("k2", "b"), keyed("k1", "a")]
         )
@@ -165,7 +148,7 @@ def test_a_group_of_replies_reads_each_kind_once(core: App) -> None:
     for size in (3, 9):
         names = [f"s{size}-{i}" for i in range(size)]
         opened = core.tickets.receive_customer_messages(core.uow(), [message(n) for n in names])
-        with statements(core) as seen:
+        with statements(core.database.engine) as seen:
             core.tickets.receive_customer_messages(
                 core.uow(), [reply(n, r.ticket_id) for n, r in zip(names, opened, strict=True)]
             )

@@ -308,10 +308,11 @@ class ChatServices:
         return [r for r in rows if r["group"] not in agent.blocked_groups]
 
     # -- reads for delivery and replay ----------------------------------------------------
-    def message(self, message_id: int) -> dict[str, Any] | None:
+    def messages_for_delivery(self, message_ids: list[int]) -> list[dict[str, Any]]:
+        """Stored messages with what the live screens show, in id order (missing ones left out)."""
         with self.read_uow_factory() as uow:
-            row: dict[str, Any] | None = uow.chats.message(message_id)
-            return row
+            rows: list[dict[str, Any]] = uow.chats.messages_by_id(message_ids)
+            return rows
 
     def history(self, ticket_id: int, after_id: int, public_only: bool) -> list[dict[str, Any]]:
         with self.read_uow_factory() as uow:

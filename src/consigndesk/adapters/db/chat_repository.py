@@ -50,7 +50,9 @@ MESSAGES_FOR_DELIVERY = (
         (t.messages.c.author_type == "agent") & (t.agents.c.id == t.messages.c.author_id),
     )
 )
-MESSAGE_FOR_DELIVERY = MESSAGES_FOR_DELIVERY.where(t.messages.c.id == bindparam("message_id"))
+MESSAGES_BY_ID = MESSAGES_FOR_DELIVERY.where(
+    t.messages.c.id.in_(bindparam("message_ids", expanding=True))
+).order_by(t.messages.c.id)
 
 
 class ChatRepository:
@@ -137,9 +139,9 @@ class ChatRepository:
         return [dict(r._mapping) for r in rows]
 
     # -- messages -------------------------------------------------------------------------
-    def message(self, message_id: int) -> dict[str, Any] | None:
-        row = self.session.execute(MESSAGE_FOR_DELIVERY, {"message_id": message_id}).first()
-        return dict(row._mapping) if row else None
+    def messages_by_id(self, message_ids: list[int]) -> list[dict[str, Any]]:
+        rows = self.session.execute(MESSAGES_BY_ID, {"message_ids": message_ids})
+        return [dict(r._mapping) for r in rows]
 
     def messages(
         self, ticket_id: int, after_id: int = 0, public_only: bool = True, limit: int = 500

@@ -1,14 +1,16 @@
 """The connection hub: this process's open chat sockets, fed by broadcast bus events.
 
-Bus handlers run in whatever thread delivers (the outbox relay, or a publisher); they read what
-they need there, then hand a frame to the event loop with `call_soon_threadsafe`. Everything that
-touches the sockets' queues runs on the loop thread.
+Bus handlers run in whatever thread delivers (the outbox relay, or a publisher) and only note
+what arrived; one delivery task on the event loop reads the new messages, as many as have
+gathered, in one query in a worker thread and fans them out. Everything that touches the sockets'
+queues runs on the loop thread.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -86,6 +88,10 @@ class ChatHub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._customers: dict[int, set[Peer]] = {}
         self._agents: set[Peer] = set()
+        self._lock = threading.Lock()
+        self._arrived: list[int] = []  # message ids not yet read for delivery
+        self._delivering = False  # a delivery task is running (or scheduled) on the loop
+        self._delivery: asyncio.Task[None] | None = None
 
     def subscriptions(self) -> dict[str, list[Callable[[Envelope], None]]]:
         """Broadcast subscriptions: every server process delivers to the sockets it holds."""
@@ -93,7 +99,11 @@ class ChatHub:
 
     # -- membership (loop thread) ---------------------------------------------------------
     def bind(self) -> None:
-        self._loop = asyncio.get_running_loop()
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            with self._lock:  # a delivery task of a closed loop will not run again
+                self._delivering = False
+            self._loop = loop
 
     def follow(self, peer: Peer, ticket_id: int) -> None:
         if peer.ticket_id is not None and peer.ticket_id != ticket_id:
@@ -123,19 +133,37 @@ class ChatHub:
             return
         if payload["ticket_id"] not in self._customers and not self._agents:
             return  # nobody here is watching: no read at all
-        try:
-            row = self._chat.message(int(payload["message_id"]))
-        except Exception:
-            log.exception("chat.delivery_read_failed", message_id=payload.get("message_id"))
-            return
-        if row is not None:
-            self._post(self._fan_out_message, row)
+        with self._lock:
+            self._arrived.append(int(payload["message_id"]))
+            if self._delivering:
+                return  # the running task takes it with the next batch
+            self._delivering = True
+        self._post(self._start_delivery, None)
+
+    def _start_delivery(self, _: None) -> None:
+        self._delivery = asyncio.get_running_loop().create_task(self._deliver())
+
+    async def _deliver(self) -> None:
+        """Read what arrived since the last read, in one query, until nothing is left."""
+        while True:
+            with self._lock:
+                batch, self._arrived = self._arrived, []
+                if not batch:
+                    self._delivering = False
+                    return
+            try:
+                rows = await run_in_threadpool(self._chat.messages_for_delivery, batch)
+            except Exception:
+                log.exception("chat.delivery_read_failed", messages=len(batch))
+                continue
+            for row in rows:
+                self._fan_out_message(row)
 
     def on_signal(self, envelope: Envelope) -> None:
         if self._loop is not None:
             self._post(self._fan_out_signal, dict(envelope.payload))
 
-    def _post(self, fn: Callable[[dict[str, Any]], None], arg: dict[str, Any]) -> None:
+    def _post(self, fn: Callable[[Any], None], arg: Any) -> None:
         loop = self._loop
         if loop is None or loop.is_closed():
             return
