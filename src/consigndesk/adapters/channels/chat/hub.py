@@ -138,9 +138,9 @@ class ChatHub:
             if self._delivering:
                 return  # the running task takes it with the next batch
             self._delivering = True
-        self._post(self._start_delivery, None)
+        self._post(self._start_delivery)
 
-    def _start_delivery(self, _: None) -> None:
+    def _start_delivery(self) -> None:
         self._delivery = asyncio.get_running_loop().create_task(self._deliver())
 
     async def _deliver(self) -> None:
@@ -163,12 +163,12 @@ class ChatHub:
         if self._loop is not None:
             self._post(self._fan_out_signal, dict(envelope.payload))
 
-    def _post(self, fn: Callable[[Any], None], arg: Any) -> None:
+    def _post(self, fn: Callable[..., None], *args: Any) -> None:
         loop = self._loop
         if loop is None or loop.is_closed():
             return
         with contextlib.suppress(RuntimeError):  # the loop closed since the check (shutdown)
-            loop.call_soon_threadsafe(fn, arg)
+            loop.call_soon_threadsafe(fn, *args)
 
     # -- fan-out (loop thread) ------------------------------------------------------------
     def _fan_out_message(self, row: dict[str, Any]) -> None:
