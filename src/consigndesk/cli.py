@@ -49,7 +49,7 @@ def _core(settings: Settings | None = None) -> App:
 def _serve(core: App, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
-    from consigndesk.adapters.http.app import create_app
+    from consigndesk.asgi import serving_app
     from consigndesk.logs import configure_logging
 
     configure_logging(core.settings.log_json)
@@ -65,7 +65,7 @@ def _serve(core: App, host: str, port: int, workers: int = 1) -> None:
             proxy_headers=True,
         )
         return
-    uvicorn.run(create_app(core), host=host, port=port, log_level="warning", proxy_headers=True)
+    uvicorn.run(serving_app(core), host=host, port=port, log_level="warning", proxy_headers=True)
 
 
 @app.command()
