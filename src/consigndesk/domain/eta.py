@@ -102,8 +102,9 @@ def queue_etas(
     """ETAs (seconds from now) for one group's waiting tickets, given `(ticket_id, priority)`
     in queue order."""
     rates = arrivals_per_second or {}
+    overtaking = {p: overtake_rate(p, rates) for p in {priority for _, priority in queue}}
     return {
-        ticket_id: first_response_eta(position, load, config, overtake_rate(priority, rates))
+        ticket_id: first_response_eta(position, load, config, overtaking[priority])
         for position, (ticket_id, priority) in enumerate(queue)
     }
 

@@ -203,10 +203,12 @@ class Routing:
             group: self._group_load(store, group, candidates, group in in_house, now)
             for group in set(groups) | {t.group for t in just_assigned}
         }
+        queues: dict[str, list[rules.Waiting]] = {group: [] for group in groups}
+        for w in rules.ordered(waiting):
+            queues[w.group].append(w)
         etas: dict[int, int] = {}
-        for group in sorted(groups):
+        for group, queue in queues.items():
             load, rates = loads[group]
-            queue = [w for w in rules.ordered(waiting) if w.group == group]
             ahead = eta_model.queue_etas(
                 [(w.ticket_id, w.priority) for w in queue], load, self.eta, rates
             )
