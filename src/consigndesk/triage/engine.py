@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import unicodedata
 from collections.abc import Mapping
@@ -16,11 +17,13 @@ from consigndesk.triage.mood import assess_mood
 from consigndesk.triage.priority import decide_priority
 from consigndesk.triage.rules import Rules, load_rules
 from consigndesk.triage.signals import detect_signals
-from consigndesk.triage.text import MAX_CHARS, CleanText, clean, is_han
+from consigndesk.triage.text import HAN_RANGES, MAX_CHARS, CleanText, clean
 
 DEFAULT_MODEL_DIR = "model"
 DEFAULT_CONFIDENCE_THRESHOLD = 0.5
 MIN_READABLE_SHARE = 0.7  # below this share of plain characters the text is treated as garbage
+# Outside printable ASCII, whitespace, Han, kana, hangul and Cyrillic: readable only if punctuation.
+_NOT_SCRIPT = re.compile(f"[^\x20-\x7e\\s{HAN_RANGES}\u3040-\u30ff\uac00-\ud7af\u0400-\u04ff]")
 
 
 def default_model_path() -> Path:
@@ -31,20 +34,10 @@ def _readable_share(text: CleanText) -> float:
     """Share of characters a real zh/en (or other detected-script) message is made of."""
     if not text.text:
         return 0.0
-    readable = sum(1 for ch in text.text if _is_plain(ch))
-    return readable / (len(text.text) + text.dropped_chars)
-
-
-def _is_plain(ch: str) -> bool:
-    return (
-        " " <= ch <= "~"
-        or ch.isspace()
-        or is_han(ch)
-        or "\u3040" <= ch <= "\u30ff"  # kana
-        or "\uac00" <= ch <= "\ud7af"  # hangul
-        or "\u0400" <= ch <= "\u04ff"  # cyrillic
-        or unicodedata.category(ch).startswith("P")
+    unreadable = sum(
+        1 for ch in _NOT_SCRIPT.findall(text.text) if not unicodedata.category(ch).startswith("P")
     )
+    return (len(text.text) - unreadable) / (len(text.text) + text.dropped_chars)
 
 
 def _as_text(value: object) -> str:

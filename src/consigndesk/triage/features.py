@@ -18,7 +18,7 @@ from scipy import sparse
 
 from consigndesk.triage.lexicon import concept_features
 from consigndesk.triage.segment import words
-from consigndesk.triage.text import is_han
+from consigndesk.triage.text import HAN
 
 _DIGITS = re.compile(r"\d+")
 _NGRAM_SIZES = (2, 3, 4)
@@ -29,9 +29,9 @@ def analyze(text: str, role: str) -> list[str]:
     text = _DIGITS.sub("0", text)
     feats = [f"r:{role}"]
     padded = f" {text} "
-    feats.extend("c:" + ch for ch in text if is_han(ch))
+    feats.extend(["c:" + ch for ch in HAN.findall(text)])
     for n in _NGRAM_SIZES:
-        feats.extend("c:" + padded[i : i + n] for i in range(len(padded) - n + 1))
+        feats.extend(["c:" + padded[i : i + n] for i in range(len(padded) - n + 1)])
     tokens = words(text)
     feats.extend("w:" + t for t in tokens)
     feats.extend(f"rw:{role}|{t}" for t in tokens)
@@ -60,11 +60,13 @@ def vectorize(
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
     """Sparse l2-normalised tf-idf (sublinear tf) of one document as (indices, values)."""
     # Count the strings first (in C), then look up each distinct one: a feature repeats often.
-    counts = {i: n for f, n in Counter(feats).items() if (i := vocab.get(f)) is not None}
-    if not counts:
+    counts = Counter(feats)
+    ids = np.fromiter(map(vocab.get, counts, itertools.repeat(-1)), np.int64, len(counts))
+    known = ids >= 0
+    if not known.any():
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-    idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-    tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+    idx = ids[known]
+    tf = np.fromiter(counts.values(), np.float32, len(counts))[known]
     values = ((1.0 + np.log(tf)) * idf[idx]).astype(np.float32)
     values /= np.float32(np.linalg.norm(values))
     return idx, values

@@ -5,10 +5,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from consigndesk.triage.text import is_han
+from consigndesk.triage.text import HAN_RANGES
 
 _LATIN_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _HAN_PER_WORD = 1.5  # a Chinese word is about one and a half characters
+_SCRIPT_RANGES = {
+    "han": HAN_RANGES,
+    "kana": "\u3040-\u30ff",
+    "hangul": "\uac00-\ud7af\u1100-\u11ff",
+    "cyrillic": "\u0400-\u04ff",
+}
+_SCRIPTS = {name: re.compile(f"[{chars}]") for name, chars in _SCRIPT_RANGES.items()}
+_OTHER_NON_ASCII = re.compile(f"[^\x00-\x7f{''.join(_SCRIPT_RANGES.values())}]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,18 +27,8 @@ class LanguageGuess:
 
 
 def _count_scripts(text: str) -> dict[str, int]:
-    counts = {"han": 0, "kana": 0, "hangul": 0, "cyrillic": 0, "other_letters": 0}
-    for ch in text:
-        if is_han(ch):
-            counts["han"] += 1
-        elif "\u3040" <= ch <= "\u30ff":
-            counts["kana"] += 1
-        elif "\uac00" <= ch <= "\ud7af" or "\u1100" <= ch <= "\u11ff":
-            counts["hangul"] += 1
-        elif "\u0400" <= ch <= "\u04ff":
-            counts["cyrillic"] += 1
-        elif ch.isalpha() and not ch.isascii():
-            counts["other_letters"] += 1
+    counts = {name: len(script.findall(text)) for name, script in _SCRIPTS.items()}
+    counts["other_letters"] = sum(1 for ch in _OTHER_NON_ASCII.findall(text) if ch.isalpha())
     return counts
 
 

@@ -20,10 +20,14 @@ class KeywordMatcher:
 
     def __init__(self, keywords: list[str]) -> None:
         self.keywords = tuple(k.lower() for k in keywords)
+        # Every alternative starts with its literal, so `re` skips ahead to the positions where
+        # one could start (a leading look-behind would make it try every alternative at every
+        # position: ten times slower). The look-behind after the word sees the character
+        # before it: `kw(?<![a-z0-9]kw)` is `(?<![a-z0-9])kw`.
         parts = [
             re.escape(k)
             if any(is_han(ch) for ch in k)
-            else rf"(?<![a-z0-9]){re.escape(k)}(?![a-z0-9])"
+            else rf"{re.escape(k)}(?<![a-z0-9]{re.escape(k)})(?![a-z0-9])"
             for k in sorted(self.keywords, key=len, reverse=True)
         ]
         self._pattern = re.compile("|".join(parts)) if parts else None

@@ -64,6 +64,12 @@ _LATIN_TOKEN = re.compile(r"[a-z]+")
 _INVISIBLE = {"\u200b", "\u200c", "\u200d", "\ufeff", "\ufe0f", "\ufe0e", "\ufffd"}
 
 
+HAN_RANGES = "\u4e00-\u9fff\u3400-\u4dbf"  # CJK unified ideographs and extension A
+HAN = re.compile(f"[{HAN_RANGES}]")
+# What `_split_symbols` keeps unchanged without looking: printable ASCII, newlines and Han.
+_UNUSUAL = re.compile(f"[^\x20-\x7e\n{HAN_RANGES}]")
+
+
 def is_han(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"
 
@@ -81,29 +87,31 @@ class CleanText:
 
 def _split_symbols(text: str) -> tuple[str, str, int]:
     """Move emoji and pictographs out of the text; drop control characters."""
-    kept: list[str] = []
     emojis: list[str] = []
     dropped = 0
-    for ch in text:
+
+    def sort_out(match: re.Match[str]) -> str:
+        nonlocal dropped
+        ch = match.group(0)
         if ch in _INVISIBLE:
             dropped += ch == "\ufffd"
-            continue
+            return ""
         category = unicodedata.category(ch)
         if category in ("So", "Sk", "Cs", "Co", "Cn") and not ch.isascii():
             emojis.append(ch)
-            kept.append(" ")
-        elif category in ("Cc", "Cf"):
+            return " "
+        if category in ("Cc", "Cf"):
             dropped += ch not in "\n\r\t"
-            kept.append("\n" if ch == "\n" else " ")
-        else:
-            kept.append(ch)
-    return "".join(kept), "".join(emojis), dropped
+            return "\n" if ch == "\n" else " "
+        return ch
+
+    return _UNUSUAL.sub(sort_out, text), "".join(emojis), dropped
 
 
 def _expand_abbreviations(text: str) -> str:
     """Expand pinyin shorthand only where it is plausibly Chinese chat, not English words."""
     latin_tokens = _LATIN_TOKEN.findall(text)
-    has_han = any(is_han(ch) for ch in text)
+    has_han = HAN.search(text) is not None
     if not has_han and not (latin_tokens and all(t in PINYIN_ABBREVIATIONS for t in latin_tokens)):
         return text
     return _LATIN_TOKEN.sub(lambda m: PINYIN_ABBREVIATIONS.get(m.group(0), m.group(0)), text)
