@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from consigndesk.triage.lang import detect_language
+from consigndesk.triage.rules import KeywordMatcher
 from consigndesk.triage.text import MAX_CHARS, clean
 
 
@@ -93,3 +94,24 @@ def test_other_languages_fall_back_to_en(text: str, detected: str) -> None:
 
 def test_a_stray_kana_does_not_make_chinese_japanese() -> None:
     assert detect_language("我の快递怎么还没到啊").language == "zh"
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("please refund me", "refund"),
+        ("refund", "refund"),  # at both ends of the text
+        ("refunded twice", None),  # English keywords are whole words …
+        ("prefund", None),
+        ("refund2", None),
+        ("2refund", None),
+        ("no refund, no chargeback", "refund"),  # … the first in the text wins
+        ("a charge back then a refund", "charge back"),  # longer keyword listed later still wins
+        ("我要退款", "退款"),  # Chinese keywords match inside words
+    ],
+)
+def test_keyword_matcher_finds_whole_english_words_and_chinese_anywhere(
+    text: str, found: str | None
+) -> None:
+    matcher = KeywordMatcher(["refund", "charge", "charge back", "chargeback", "退款"])
+    assert matcher.find(text) == found
