@@ -288,3 +288,44 @@ def test_the_refresher_writes_only_etas_a_customer_could_notice(core: App) -> No
         core.tickets.router.refresh_etas(uow, {group})
         uow.commit()
     assert abs(detail(core, ticket_id)["eta_seconds"] - stored) <= 30  # recomputed and written
+
+
+def test_the_queue_head_is_read_in_queue_order(core: App) -> None:
+    oldest, newer, urgent = (receive(core, f"c{i}") for i in range(3))
+    age(core, oldest, 30)
+    move(core, urgent, priority="P1")
+    move(core, receive(core, "x"), group="finance")
+    with core.uow() as uow:
+        head = uow.routing.waiting({"general", "finance"}, head=2)
+        everything = uow.routing.waiting({"general"})
+    assert sorted(w.ticket_id for w in head if w.group == "general") == sorted([urgent, oldest])
+    assert len([w for w in head if w.group == "finance"]) == 1
+    assert {w.ticket_id for w in everything} == {oldest, newer, urgent}
+
+
+def test_a_long_queue_has_its_head_refreshed_at_once_and_its_tail_later(core: App) -> None:
+    """Every flush recomputes the first `head` tickets of a dirty queue; the whole queue only
+    every `tail_interval` seconds (far back, a few seconds' delay is no news)."""
+    refresher = core.queue_etas
+    assert refresher is not None
+    clock = [1000.0]
+    refresher.clock, refresher.head, refresher.tail_interval = (lambda: clock[0]), 1, 30.0
+    first, last = receive(core, "c0"), receive(core, "c1")
+    core.relay.drain()
+    assert refresher.flush() == {"general"}  # first time: the whole queue
+    right = {t: detail(core, t)["eta_seconds"] for t in (first, last)}
+    with core.uow() as uow:  # both ETAs go wrong by ten hours
+        uow.routing.set_etas({t: eta + 36_000 for t, eta in right.items()})
+        uow.commit()
+    receive(core, "c2")  # the queue moves
+    core.relay.drain()
+    clock[0] += 2
+    assert refresher.flush() == {"general"}
+    assert abs(detail(core, first)["eta_seconds"] - right[first]) <= 30  # the head: recomputed
+    assert detail(core, last)["eta_seconds"] == right[last] + 36_000  # the tail: not yet
+    clock[0] += 2
+    assert refresher.flush() == set()  # nothing new, and the tail is not due
+    clock[0] += 30
+    assert refresher.flush() == {"general"}  # no new event, but the tail fell due
+    assert abs(detail(core, last)["eta_seconds"] - right[last]) <= 30
+    assert refresher.flush() == set()

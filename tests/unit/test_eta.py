@@ -103,3 +103,11 @@ def test_only_etas_that_moved_beyond_the_tolerance_are_written() -> None:
     stored = {1: 600, 2: 600, 3: 600, 4: None}  # 5 was never stored
     assert moved_etas(new | {5: 60}, stored, tolerance=30) == {3: 700, 4: 300, 5: 60}
     assert moved_etas(new, stored, tolerance=0) == {2: 620, 3: 700, 4: 300}
+
+
+def test_a_long_wait_is_rewritten_only_when_it_moved_by_a_share_of_what_is_left() -> None:
+    stored = {1: 18_000, 2: 18_000, 3: 600}
+    new = {1: 18_180, 2: 20_000, 3: 700}  # 5 h, moved 3 min · moved 33 min · 10 min, moved 100 s
+    still_ahead = {1: 18_000, 2: 19_800, 3: 500}
+    assert moved_etas(new, stored, 30, still_ahead=still_ahead, share=0.1) == {2: 20_000, 3: 700}
+    assert moved_etas(new, stored, 30) == new  # without a share every move over 30 s counts

@@ -134,12 +134,21 @@ def erlang_c_wait(arrival_rate: float, service_seconds: float, servers: int) -> 
 
 
 def moved_etas(
-    new: Mapping[int, int], stored: Mapping[int, int | None], tolerance: int
+    new: Mapping[int, int],
+    stored: Mapping[int, int | None],
+    tolerance: int,
+    *,
+    still_ahead: Mapping[int, int] | None = None,
+    share: float = 0.0,
 ) -> dict[int, int]:
-    """The ETAs worth writing: unset before, or moved by more than `tolerance` seconds (the
-    refresher runs every few seconds; only moves a customer could notice are written)."""
+    """The ETAs worth writing: unset before, or moved by more than `tolerance` seconds, or by
+    more than `share` of the wait `still_ahead` (seconds from now) when that is more. The
+    refresher runs every few seconds; only moves a customer could notice are written, and a
+    reply expected in five hours that moves by three minutes is not one."""
+    ahead = still_ahead or {}
     return {
         ticket_id: seconds
         for ticket_id, seconds in new.items()
-        if (before := stored.get(ticket_id)) is None or abs(before - seconds) > tolerance
+        if (before := stored.get(ticket_id)) is None
+        or abs(before - seconds) > max(tolerance, share * ahead.get(ticket_id, 0))
     }

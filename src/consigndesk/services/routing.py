@@ -7,7 +7,9 @@ outbox with the rest of the unit of work. ETAs are stored without either (see AD
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,7 +42,9 @@ class RoutingStore(Protocol):
 
     def groups_of(self, ticket_ids: Collection[int]) -> set[str]: ...
 
-    def waiting(self, groups: Collection[str] | None = None) -> list[rules.Waiting]: ...
+    def waiting(
+        self, groups: Collection[str] | None = None, head: int | None = None
+    ) -> list[rules.Waiting]: ...
 
     def held_by(self, agent_id: int) -> list[rules.Held]: ...
 
@@ -81,6 +85,7 @@ class Routing:
     # customers see ETAs in minutes: rewriting every waiting ticket because the clock moved on
     # would lock rows the intake is updating and change nothing anyone reads
     eta_tolerance: timedelta = timedelta(seconds=30)
+    eta_tolerance_share: float = 0.1  # … or this share of the wait still ahead, if more
     _loads: dict[str, tuple[datetime, tuple[eta_model.GroupLoad, dict[str, float]]]] = field(
         default_factory=dict, repr=False
     )
@@ -186,9 +191,11 @@ class Routing:
         groups: Collection[str],
         assigned: Collection[int] = (),
         now: datetime | None = None,
+        head: int | None = None,
     ) -> None:
-        """Recompute and store the ETA of every unanswered waiting ticket of these groups,
-        and of tickets just assigned (now only their agent's first reply is to come).
+        """Recompute and store the ETA of every unanswered waiting ticket of these groups (with
+        `head`, of the first `head` in each queue only), and of tickets just assigned (now only
+        their agent's first reply is to come).
 
         Stored ETAs count from the ticket's creation: `created_at + eta_seconds` is when the
         first human reply is expected.
@@ -197,7 +204,7 @@ class Routing:
         store: RoutingStore = uow.routing
         candidates = store.candidates()
         in_house = store.in_house_only_groups()
-        waiting = store.waiting(groups)
+        waiting = store.waiting(groups, head=head)
         just_assigned: list[Ticket] = [uow.tickets.get(i) for i in assigned]
         loads = {
             group: self._group_load(store, group, candidates, group in in_house, now)
@@ -207,6 +214,7 @@ class Routing:
         for w in rules.ordered(waiting):
             queues[w.group].append(w)
         etas: dict[int, int] = {}
+        still_ahead: dict[int, int] = {}
         for group, queue in queues.items():
             load, rates = loads[group]
             ahead = eta_model.queue_etas(
@@ -215,14 +223,22 @@ class Routing:
             for w in queue:
                 if not w.answered:
                     etas[w.ticket_id] = _from_creation(w.created_at, now, ahead[w.ticket_id])
+                    still_ahead[w.ticket_id] = ahead[w.ticket_id]
         for ticket in just_assigned:
             if ticket.first_response_at is None:
                 reply = round(loads[ticket.group][0].response_seconds)
                 etas[ticket.stored_id] = _from_creation(ticket.created_at, now, reply)
+                still_ahead[ticket.stored_id] = reply
         stored = {w.ticket_id: w.eta_seconds for w in waiting}
         stored.update({t.stored_id: t.eta_seconds for t in just_assigned})
-        tolerance = int(self.eta_tolerance.total_seconds())
-        store.set_etas(eta_model.moved_etas(etas, stored, tolerance))
+        moved = eta_model.moved_etas(
+            etas,
+            stored,
+            int(self.eta_tolerance.total_seconds()),
+            still_ahead=still_ahead,
+            share=self.eta_tolerance_share,
+        )
+        store.set_etas(moved)
 
     def _cached_load(
         self, store: RoutingStore, group: str, now: datetime
@@ -309,14 +325,24 @@ class QueueEtaRefresher:
     """Keeps waiting tickets' ETAs current as the queue moves, off the request path: events
     mark their group dirty, and `flush` (every `interval` seconds in servers) recomputes each
     dirty group once, however many tickets arrived meanwhile. ETAs are derived data, so a
-    crash between the two loses nothing that the next event does not repair."""
+    crash between the two loses nothing that the next event does not repair.
+
+    A long queue is refreshed in two speeds: its first `head` tickets at every flush, the whole
+    queue at most every `tail_interval` seconds. Far back in a queue, the wait is hours long
+    and a few seconds' delay in its ETA is no news; reading and recomputing thousands of
+    tickets every two seconds stalled the intake."""
 
     uow_factory: Callable[[], UnitOfWork]
     routing: Routing
     interval: float = 2.0
+    head: int = 100
+    tail_interval: float = 30.0
+    clock: Callable[[], float] = time.monotonic
     _dirty: set[str] = field(default_factory=set, repr=False)  # groups named by the events
     _touched: set[int] = field(default_factory=set, repr=False)  # tickets whose group to look up
     _assigned: set[int] = field(default_factory=set, repr=False)
+    _stale_tails: set[str] = field(default_factory=set, repr=False)
+    _tail_refreshed: dict[str, float] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
@@ -335,18 +361,34 @@ class QueueEtaRefresher:
                 self._assigned.add(int(payload["ticket_id"]))
 
     def flush(self) -> set[str]:
-        """Recompute the ETAs of every dirty group now; returns the groups refreshed."""
+        """Recompute the ETAs of every dirty group now (whole queues whose tail is due, else
+        their heads); returns the groups refreshed."""
         with self._lock:
             groups, touched, assigned = self._dirty, self._touched, self._assigned
             self._dirty, self._touched, self._assigned = set(), set(), set()
-        if not (groups or touched):
+        now = self.clock()
+
+        def tail_due(group: str) -> bool:
+            return now - self._tail_refreshed.get(group, -math.inf) >= self.tail_interval
+
+        due_tails = {group for group in self._stale_tails if tail_due(group)}
+        if not (groups or touched or due_tails):
             return set()
         with self.uow_factory() as uow:
             groups |= uow.routing.groups_of(touched)
-            if groups:
-                self.routing.refresh_etas(uow, groups, assigned=sorted(assigned))
+            whole = due_tails | {group for group in groups if tail_due(group)}
+            heads = groups - whole
+            if whole:
+                self.routing.refresh_etas(uow, whole, assigned=sorted(assigned))
+            if heads:
+                self.routing.refresh_etas(
+                    uow, heads, assigned=() if whole else sorted(assigned), head=self.head
+                )
+            if whole or heads:
                 uow.commit()
-        return groups
+        self._tail_refreshed.update(dict.fromkeys(whole, now))
+        self._stale_tails = (self._stale_tails - whole) | heads
+        return whole | heads
 
     def start(self) -> None:
         if self._thread is not None:

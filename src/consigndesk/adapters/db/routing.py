@@ -141,34 +141,48 @@ class RoutingRepository:
         )
         return {r[0] for r in rows}
 
-    def waiting(self, groups: Collection[str] | None = None) -> list[Waiting]:
-        """Unassigned new/open tickets (of `groups`, or all), in id order."""
+    def waiting(
+        self, groups: Collection[str] | None = None, head: int | None = None
+    ) -> list[Waiting]:
+        """Unassigned new/open tickets (of `groups`, or all), in id order; with `head`, only each
+        group's first `head` in queue order (P1 first, then the oldest, then the lowest id)."""
+        tk = t.tickets.c
         query = (
             select(
-                t.tickets.c.id,
-                t.tickets.c.group,
-                t.tickets.c.priority,
-                t.tickets.c.created_at,
-                t.tickets.c.first_response_at,
-                t.tickets.c.eta_seconds,
+                tk.id,
+                tk.group,
+                tk.priority,
+                tk.created_at,
+                tk.first_response_at,
+                tk.eta_seconds,
                 t.customers.c.tier,
             )
-            .join(t.customers, t.customers.c.id == t.tickets.c.customer_id)
-            .where(t.tickets.c.assignee_id.is_(None), t.tickets.c.status.in_(QUEUE_STATUSES))
+            .join(t.customers, t.customers.c.id == tk.customer_id)
+            .where(tk.assignee_id.is_(None), tk.status.in_(QUEUE_STATUSES))
         )
         if groups is not None:
-            query = query.where(t.tickets.c.group.in_(sorted(groups)))
+            query = query.where(tk.group.in_(sorted(groups)))
+        if head is not None:
+            place = func.row_number().over(
+                partition_by=tk.group, order_by=(tk.priority, tk.created_at, tk.id)
+            )
+            ranked = query.add_columns(place.label("place")).subquery()
+            query = select(*(c for c in ranked.c if c.name != "place")).where(
+                ranked.c.place <= head
+            )
         return [
             Waiting(
-                ticket_id=int(r.id),
-                group=r.group,
-                priority=r.priority,
-                created_at=r.created_at,
-                vip=r.tier == "vip",
-                answered=r.first_response_at is not None,
-                eta_seconds=r.eta_seconds,
+                ticket_id=ticket_id,
+                group=group,
+                priority=priority,
+                created_at=created_at,
+                vip=tier == "vip",
+                answered=first_response_at is not None,
+                eta_seconds=eta_seconds,
             )
-            for r in self.session.execute(query.order_by(t.tickets.c.id))
+            for ticket_id, group, priority, created_at, first_response_at, eta_seconds, tier in (
+                self.session.execute(query.order_by(query.selected_columns.id))
+            )
         ]
 
     def held_by(self, agent_id: int) -> list[Held]:
