@@ -19,8 +19,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# bench/ holds email.py, which would shadow the standard library's `email` package that httpx
-# needs: keep this folder last on the path (it is first when a script here is run).
+# Keep this folder last on the path (it is first when a script here is run), so that no bench
+# script can shadow a module a library imports.
 HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE] + [str(HERE)]
 

@@ -24,8 +24,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# This file shares its name with the standard library's `email` package: take its folder off the
-# import path before anything imports `email`, and put it back at the end for `_server`.
+# Take this folder off the import path (it is first when a script here is run) before anything
+# imports the standard library's `email`, so no bench script can shadow it; put it back at the end
+# for `_server`. (That is also why this bench is not called `email.py`: see ADR 0406.)
 _HERE = str(Path(__file__).resolve().parent)
 sys.path[:] = [p for p in sys.path if p not in ("", _HERE)]
 

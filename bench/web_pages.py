@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# bench/email.py would shadow the standard library's `email` package (sys.path[0] is bench/)
+# Keep bench/ off the import path (sys.path[0] is bench/): a script here must never shadow a module
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
 
 import argparse  # noqa: E402
