@@ -113,7 +113,9 @@ def test_new_ticket_goes_to_the_least_loaded_online_agent_of_its_group(core: App
     assert len(rows) == 1
     assert rows[0]["actor_name"] == "router" and rows[0]["detail"]["new"] == idle
     assert rows[0]["reason"] == "routed on arrival"
-    assert ticket["eta_seconds"] == 600  # no history yet: the default reply time
+    # no history yet: the default reply time, counted from creation (plus the second or so the
+    # unit of work may take between creating the ticket and routing it on a busy machine)
+    assert 600 <= ticket["eta_seconds"] <= 602
 
 
 def test_with_nobody_online_the_ticket_waits_unassigned_with_an_eta(core: App) -> None:
