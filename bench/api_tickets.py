@@ -153,6 +153,7 @@ class Row:
     ok: int
     seconds: float
     latencies_ms: list[float] = field(repr=False, default_factory=list)
+    sent_at: list[float] = field(repr=False, default_factory=list)  # time.time(), per request
     statuses: dict[str, int] = field(default_factory=dict)
     server_cpu: float = math.nan  # % of one core
     db_cpu: float = math.nan
@@ -174,6 +175,7 @@ class Row:
     def summary(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("latencies_ms")
+        data.pop("sent_at")
         data.update(
             rate=self.rate,
             p50_ms=self.pct(50),
@@ -189,6 +191,7 @@ class Row:
 @dataclass
 class ClientResult:
     latencies_ms: list[float]
+    sent_at: list[float]  # time.time() when each request was sent, in the same order
     statuses: dict[str, int]
     samples: list[str]  # a few bodies of failed requests
     started: float  # time.time()
@@ -206,6 +209,7 @@ async def _post_tickets(
 ) -> ClientResult:
     headers = {"Authorization": f"Bearer {api_key}"}
     latencies: list[float] = []
+    sent_at: list[float] = []
     statuses: Counter[str] = Counter()
     samples: list[str] = []
     queue = iter(tickets)
@@ -225,7 +229,7 @@ async def _post_tickets(
             for ticket in queue:
                 if time.time() > deadline:
                     return
-                t0 = time.perf_counter()
+                sent, t0 = time.time(), time.perf_counter()
                 try:
                     async with client.post("/api/v1/tickets", json=ticket) as answer:
                         text = await answer.text()
@@ -239,12 +243,13 @@ async def _post_tickets(
                     if len(samples) < 5:
                         samples.append(f"{key}: {exc}")
                 latencies.append((time.perf_counter() - t0) * 1000)
+                sent_at.append(sent)
                 statuses[key] += 1
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         ended = time.time()
         cpu = time.process_time() - cpu0
-    return ClientResult(latencies, dict(statuses), samples, started, ended, cpu)
+    return ClientResult(latencies, sent_at, dict(statuses), samples, started, ended, cpu)
 
 
 def _client_process(
@@ -334,12 +339,32 @@ def create_row(
         ok=statuses.get("201", 0),
         seconds=wall,
         latencies_ms=latencies,
+        sent_at=[at for r in results for at in r.sent_at],
         statuses=dict(statuses),
         server_cpu=100 * server_cpu / wall if wall else math.nan,
         db_cpu=100 * db_cpu / wall if wall and db_cpu else math.nan,
         client_cpu=100 * client_cpu / wall if wall else math.nan,
         note="; ".join(samples[:2]),
     )
+
+
+def stalls(row: Row, window: float = 0.1) -> str:
+    """Where a create level's p99 comes from: the 100-ms windows (by send time) holding the
+    slowest 1 % of requests. A few regularly spaced windows point at something periodic in the
+    server (a collector pass, a background refresh); many scattered ones, at plain queueing."""
+    if not row.sent_at:
+        return ""
+    start = min(row.sent_at)
+    worst: dict[int, float] = {}
+    for at, ms in zip(row.sent_at, row.latencies_ms, strict=True):
+        slot = int((at - start) / window)
+        worst[slot] = max(worst.get(slot, 0.0), ms)
+    limit = row.pct(99)
+    slow = sorted(slot for slot, ms in worst.items() if ms > limit)
+    head = f"the slowest 1 % (over {limit:.0f} ms) were sent in {len(slow)} of {len(worst)}"
+    head += " 100-ms windows"
+    shown = ", ".join(f"{slot * window:.1f}s {worst[slot]:.0f}ms" for slot in slow[:12])
+    return f"{head}: {shown}" if slow else head
 
 
 # -- the database behind the server (when we started it) ----------------------------------------
@@ -690,6 +715,8 @@ def run_database(opts: Options, db: str, notes: list[str]) -> list[Row]:
                 )
             rows.append(row)
             print_rows([row], header=False)
+            if c > 1:
+                print(f"  {stalls(row)}")
 
         # -- fill up to list_size, then time the list calls ----------------------------------
         have = probe.tickets()
