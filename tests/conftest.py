@@ -40,6 +40,19 @@ def postgres_url() -> Iterator[str]:
     admin.dispose()
 
 
+def someone_waits_on_a_lock(core: App) -> bool:
+    """On PostgreSQL: is a session of this database blocked on a row or table lock right now?"""
+    with core.database.engine.connect() as conn:
+        return bool(
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            ).scalar_one()
+        )
+
+
 def _truncate_postgres(url: str) -> None:
     engine = create_engine(url)
     names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from consigndesk.adapters.db import tables
 from consigndesk.adapters.db.outbox import OutboxRelay
@@ -17,7 +17,7 @@ from consigndesk.config import Settings
 from consigndesk.services import admin
 from consigndesk.services.reactions import first_time
 from tests.bus.conftest import wait_until
-from tests.conftest import PLATFORM_SECRET
+from tests.conftest import PLATFORM_SECRET, someone_waits_on_a_lock
 from tests.corrections import correct_intent, examples, receive
 
 
@@ -89,20 +89,9 @@ def test_a_claim_racing_an_uncommitted_one_waits_and_yields(core: App) -> None:
             uow.commit()
             return claimed
 
-    def someone_waits_on_a_lock() -> bool:
-        with core.database.engine.connect() as conn:
-            return bool(
-                conn.execute(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity"
-                        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                    )
-                ).scalar_one()
-            )
-
     with ThreadPoolExecutor(1) as pool, core.uow() as uow:  # uow closes first: no hang
         assert first_time(uow, "learn_from_correction", "e1") is True
         other = pool.submit(claim_elsewhere)
-        wait_until(someone_waits_on_a_lock)  # the other claim is blocked on ours
+        wait_until(lambda: someone_waits_on_a_lock(core))  # the other claim is blocked on ours
         uow.commit()
         assert other.result() is False

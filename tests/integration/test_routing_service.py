@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -20,6 +21,8 @@ from consigndesk.domain.events import Actor
 from consigndesk.domain.triage import PlaceholderTriage
 from consigndesk.services import admin
 from consigndesk.services.routing import next_ticket, set_agent_online
+from tests.bus.conftest import wait_until
+from tests.conftest import someone_waits_on_a_lock
 
 SYSTEM = Actor(type="system", name="test")
 
@@ -290,6 +293,28 @@ def test_the_refresher_writes_only_etas_a_customer_could_notice(core: App) -> No
         core.tickets.router.refresh_etas(uow, {group})
         uow.commit()
     assert abs(detail(core, ticket_id)["eta_seconds"] - stored) <= 30  # recomputed and written
+
+
+def test_two_processes_refreshing_the_same_queue_cannot_deadlock(core: App) -> None:
+    """Every server process refreshes the queues it hears of; ETA writes lock tickets in id
+    order, so one refresh waits for the other instead of each holding what the other needs."""
+    if core.database.is_sqlite:
+        pytest.skip("SQLite write transactions are serialized (BEGIN IMMEDIATE): no interleaving")
+    first, second = receive(core, "c0"), receive(core, "c1")
+
+    def refresh_elsewhere() -> None:
+        with core.uow() as uow:
+            uow.routing.set_etas({second: 200, first: 100})  # blocks on `first`, held below
+            uow.commit()
+
+    with ThreadPoolExecutor(1) as pool, core.uow() as uow:
+        uow.routing.set_etas({first: 10})
+        other = pool.submit(refresh_elsewhere)
+        wait_until(lambda: someone_waits_on_a_lock(core))
+        uow.routing.set_etas({second: 20})  # free: the other has not locked it before `first`
+        uow.commit()
+        other.result()
+    assert (detail(core, first)["eta_seconds"], detail(core, second)["eta_seconds"]) == (100, 200)
 
 
 def test_the_queue_head_is_read_in_queue_order(core: App) -> None:

@@ -206,14 +206,16 @@ class RoutingRepository:
             ]
 
     def set_etas(self, etas: Mapping[int, int]) -> None:
-        """Plain column updates: no version bump, no timeline row."""
+        """Plain column updates: no version bump, no timeline row. Rows are locked in id order:
+        every server process refreshes the same queues, and two that locked the same tickets
+        in different orders would deadlock."""
         if etas:
             self.session.execute(
                 update(t.tickets)
                 .where(t.tickets.c.id == bindparam("tid"))
                 .values(eta_seconds=bindparam("eta"))
                 .execution_options(synchronize_session=False),
-                [{"tid": ticket_id, "eta": seconds} for ticket_id, seconds in etas.items()],
+                [{"tid": ticket_id, "eta": etas[ticket_id]} for ticket_id in sorted(etas)],
             )
 
     def ahead_in_queue(
