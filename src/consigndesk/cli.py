@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -51,21 +51,24 @@ def _serve(core: App, host: str, port: int, workers: int = 1) -> None:
 
     from consigndesk.asgi import serving_app
     from consigndesk.logs import configure_logging
+    from consigndesk.supervisor import reuse_port_supported, run_workers
 
     configure_logging(core.settings.log_json)
+    options: dict[str, Any] = {"log_level": "warning", "proxy_headers": True}
     if workers > 1:  # each worker process builds its own core: stateless API processes
         core.close()
-        uvicorn.run(
-            "consigndesk.asgi:create",
-            factory=True,
-            workers=workers,
-            host=host,
-            port=port,
-            log_level="warning",
-            proxy_headers=True,
-        )
+        factory = "consigndesk.asgi:create"
+        if not reuse_port_supported():
+            uvicorn.run(factory, factory=True, workers=workers, host=host, port=port, **options)
+            return
+        try:
+            started = run_workers(factory, host, port, workers, **options)
+        except OSError as exc:
+            fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+        if not started:
+            fail("a server process could not start (its log is above)")
         return
-    uvicorn.run(serving_app(core), host=host, port=port, log_level="warning", proxy_headers=True)
+    uvicorn.run(serving_app(core), host=host, port=port, **options)
 
 
 @app.command()

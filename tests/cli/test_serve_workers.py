@@ -1,0 +1,120 @@
+"""`consigndesk serve --workers N`: a socket per worker on one port, restarts, clean stops."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+import pytest
+
+from consigndesk.supervisor import reuse_port_supported
+from tests.bus.conftest import free_port, wait_until
+
+CLI = [sys.executable, "-m", "consigndesk"]
+
+pytestmark = pytest.mark.skipif(
+    not reuse_port_supported(), reason="one socket per worker needs Linux's SO_REUSEPORT"
+)
+
+
+def env_for(db: Path) -> dict[str, str]:
+    return {**os.environ, "CONSIGNDESK_DATABASE_URL": f"sqlite:///{db}"}
+
+
+def healthy(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def listeners(port: int) -> set[int]:
+    """Pids of the processes with a listening socket on the port."""
+    out = subprocess.run(
+        ["ss", "-Htlnp", f"sport = :{port}"], capture_output=True, text=True, check=True
+    ).stdout
+    return {int(pid) for pid in re.findall(r"pid=(\d+)", out)}
+
+
+def connection_owners(port: int) -> Counter[int]:
+    """How many established connections to the port each server process holds."""
+    out = subprocess.run(
+        ["ss", "-Htnp", "state", "established", f"sport = :{port}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return Counter(int(pid) for pid in re.findall(r"pid=(\d+)", out))
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    port = free_port()
+    server = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port), "--workers", "2"],
+        env=env_for(tmp_path / "serve.db"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(lambda: healthy(f"http://127.0.0.1:{port}") and len(listeners(port)) == 2, 90)
+        yield server, port
+    finally:
+        if server.poll() is None:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=60)
+
+
+def test_each_worker_accepts_on_its_own_socket_and_connections_spread(served) -> None:
+    """Keep-alive clients that connect at once (a proxy's pool, a load test) land on every
+    worker, not all on whichever woke first."""
+    server, port = served
+    workers = listeners(port)
+    assert server.pid not in workers  # the supervisor itself serves nothing
+    with ExitStack() as stack:
+        for _ in range(32):
+            conn = stack.enter_context(socket.create_connection(("127.0.0.1", port)))
+            conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+            assert conn.recv(1000).startswith(b"HTTP/1.1 200")
+        owners = connection_owners(port)
+    assert set(owners) == workers
+    assert sum(owners.values()) == 32
+
+
+def test_a_worker_that_dies_is_replaced_and_a_stop_ends_them_all(served) -> None:
+    server, port = served
+    victim = min(listeners(port))
+    os.kill(victim, signal.SIGKILL)
+    wait_until(lambda: len(listeners(port)) == 2 and victim not in listeners(port), 90)
+    assert healthy(f"http://127.0.0.1:{port}")
+    workers = listeners(port)
+    server.send_signal(signal.SIGTERM)
+    assert server.wait(timeout=60) == 0
+    assert not any(os.path.exists(f"/proc/{pid}") for pid in workers)  # stopped and reaped
+
+
+def test_a_taken_port_is_one_readable_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [*CLI, "serve", "--port", str(port), "--workers", "2"],
+            env=env_for(tmp_path / "serve.db"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode != 0
+    assert (
+        done.stderr.strip().splitlines()[-1].startswith(f"error: cannot listen on 127.0.0.1:{port}")
+    )
