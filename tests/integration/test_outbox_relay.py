@@ -8,13 +8,14 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from consigndesk.adapters.db import tables
 from consigndesk.adapters.db.outbox import OutboxRelay
 from consigndesk.bootstrap import App, build
 from consigndesk.config import Settings
 from consigndesk.services import admin
+from consigndesk.services.bus import Envelope
 from consigndesk.services.reactions import first_time
 from tests.bus.conftest import wait_until
 from tests.conftest import PLATFORM_SECRET, someone_waits_on_a_lock
@@ -95,3 +96,41 @@ def test_a_claim_racing_an_uncommitted_one_waits_and_yields(core: App) -> None:
         wait_until(lambda: someone_waits_on_a_lock(core))  # the other claim is blocked on ours
         uow.commit()
         assert other.result() is False
+
+
+def test_a_relay_that_caught_up_stops_without_another_read(core: App) -> None:
+    """Each round is a transaction: after a short batch, another is read only if events were
+    committed meanwhile (a handler's own, say), which the same drain then delivers."""
+    reads: list[str] = []
+
+    def count_outbox_reads(conn, cursor, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "FROM outbox" in statement:
+            reads.append(statement)
+
+    engines = {core.database.engine, core.database.read_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count_outbox_reads)
+    try:
+        receive(core, "订单还没发货")
+        core.relay.drain()
+        assert len(reads) == 1
+        follow_ups: list[str] = []
+
+        def reply_once(envelope: Envelope) -> None:  # a handler that commits an event
+            if not follow_ups:
+                follow_ups.append(envelope.event_id)
+                receive(core, "又一条消息")
+
+        core.bus.subscribe("ticket.message_added", reply_once)
+        reads.clear()
+        receive(core, "第二条消息")
+        delivered = core.relay.drain()
+        assert len(reads) == 2  # the handler's commit called for one more round
+        with core.database.read_sessions() as session:
+            pending = session.execute(
+                select(tables.outbox.c.seq).where(tables.outbox.c.published_at.is_(None))
+            ).all()
+        assert pending == [] and delivered > 0
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count_outbox_reads)

@@ -32,16 +32,23 @@ class OutboxRelay:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._drain_lock = threading.Lock()
+        self._commits = 0  # commits that wrote events, as told by `notify`
 
     def drain(self) -> int:
-        """Deliver everything pending now; returns how many events were delivered."""
+        """Deliver everything pending now; returns how many events were delivered.
+
+        A short batch means the relay has caught up, unless events were committed while it was
+        delivering (handlers write some): only then is another round worth its transaction."""
         delivered = 0
         with self._drain_lock:
             while True:
+                commits = self._commits
                 taken, done = self._round()
                 delivered += done
-                if not taken or done < taken:
-                    return delivered  # all caught up, or failures wait for the next round
+                if done < taken:
+                    return delivered  # failures wait for the next round
+                if taken < self._batch and self._commits == commits:
+                    return delivered
 
     def _round(self) -> tuple[int, int]:
         """Deliver one batch; returns (rows taken, rows delivered).
@@ -111,6 +118,7 @@ class OutboxRelay:
     # -- background running ----------------------------------------------------------------
     def notify(self) -> None:
         """Called after a commit that wrote events: wake the background thread."""
+        self._commits += 1
         self._wake.set()
 
     def start(self, interval: float = 1.0) -> None:
