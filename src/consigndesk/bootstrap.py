@@ -18,6 +18,7 @@ from consigndesk.adapters.db import tables
 from consigndesk.adapters.db.engine import Database, create_database, migrate
 from consigndesk.adapters.db.orm import start_mappers
 from consigndesk.adapters.db.outbox import OutboxRelay
+from consigndesk.adapters.db.routing import QueueLengths
 from consigndesk.adapters.db.uow import SqlUnitOfWork
 from consigndesk.adapters.llm.chat_completions import ChatCompletionsPhraser
 from consigndesk.config import Settings
@@ -55,10 +56,15 @@ class App:
     intake: Intake = field(init=False)
     smtp: SmtpListener | None = None  # in every serving process, on one shared port
     api_keys: RecentKeys = field(default_factory=RecentKeys)
+    queue_lengths: QueueLengths = field(default_factory=QueueLengths)  # shared by its uows
     extras: dict[str, object] = field(default_factory=dict)
 
     def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.database.write_sessions, on_commit=self.relay.notify)
+        return SqlUnitOfWork(
+            self.database.write_sessions,
+            on_commit=self.relay.notify,
+            queue_lengths=self.queue_lengths,
+        )
 
     def read_uow(self) -> SqlUnitOfWork:
         """For use cases that only read: on SQLite it never takes the write lock."""

@@ -181,6 +181,7 @@ def test_loads_and_queues_follow_tickets_changed_in_the_same_transaction(core: A
     """Counts are read once; a ticket loaded and changed afterwards, and a new one, are counted
     as they stand when routing asks, without another read."""
     core.tickets.triage = PlaceholderTriage()  # general / P3, and nobody is online
+    core.queue_lengths.max_age = 0  # no sharing across units of work here: see the next test
     agent_id = admin.create_agent(
         core.uow(), email="a@example.com", name="a", password="long-password", groups=["general"]
     )
@@ -200,4 +201,37 @@ def test_loads_and_queues_follow_tickets_changed_in_the_same_transaction(core: A
         assert uow.routing.candidates(agent_id)[0].load == 1
         new.change_status("solved", Actor.system("test"))
         assert uow.routing.ahead_in_queue(new.stored_id, "general", "P3", new.created_at) == 0
-    assert seen["select tickets.status, tickets.assignee_id,"] == 1
+    assert seen["select tickets.assignee_id, count(*)"] == 1  # agents' loads
+    assert seen['select tickets."group", tickets.priority,'] == 1  # queue lengths
+
+
+def test_queue_lengths_are_shared_by_a_process_and_follow_its_commits(core: App) -> None:
+    """The backlog is counted at most every `max_age` seconds; in between, each commit adds its
+    own changes, so the next ticket's place in line is right without another count."""
+    core.tickets.triage = PlaceholderTriage()  # general / P3, and nobody is online
+    clock = [0.0]
+    core.queue_lengths.clock = lambda: clock[0]
+    first = core.tickets.receive_customer_message(core.uow(), message("c1")).ticket_id
+
+    def place_of_a_new_ticket() -> int:
+        with core.uow() as uow:
+            new = uow.tickets.add(Ticket(customer_id=1, channel="api", subject="n"))
+            return uow.routing.ahead_in_queue(new.stored_id, "general", "P3", new.created_at)
+
+    with statements(core.database.engine) as seen:
+        second = core.tickets.receive_customer_message(core.uow(), message("c2")).ticket_id
+        assert place_of_a_new_ticket() == 2
+        with core.uow() as uow:
+            uow.tickets.get(first).change_status("pending", Actor.system("test"))
+            uow.commit()
+        assert place_of_a_new_ticket() == 1
+    assert seen['select tickets."group", tickets.priority,'] == 0  # counted once, before
+    with core.database.write_sessions.begin() as session:  # as if another process took it
+        session.execute(
+            tables.tickets.update().where(tables.tickets.c.id == second).values(status="solved")
+        )
+    assert place_of_a_new_ticket() == 1  # not seen yet
+    clock[0] += core.queue_lengths.max_age
+    with statements(core.database.engine) as seen:
+        assert place_of_a_new_ticket() == 0
+    assert seen['select tickets."group", tickets.priority,'] == 1

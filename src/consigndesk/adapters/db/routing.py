@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
+import threading
+import time
 from collections import Counter, defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -32,17 +35,74 @@ def _contribution(ticket: Ticket) -> Contribution:
     return (str(ticket.status), ticket.assignee_id, ticket.group, ticket.priority)
 
 
+def _queued(contribution: Contribution | None) -> bool:
+    return (
+        contribution is not None and contribution[1] is None and contribution[0] in QUEUE_STATUSES
+    )
+
+
+class QueueLengths:
+    """Every group's waiting tickets by priority, shared by the units of work of a process.
+
+    Counting them scans the whole backlog, and every unit of work that opens tickets needs the
+    counts (a new ticket's place in line), so under load the scan ran with every group commit.
+    Here it runs at most every `max_age` seconds; in between, each commit adds what it changed
+    (`apply`). What other processes changed shows at the next read: until then a new ticket's
+    first ETA may miss their last seconds of arrivals, which the ETA refresher then corrects.
+    """
+
+    def __init__(self, max_age: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_age = max_age
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._queues: dict[str, Counter[str]] | None = None
+        self._read_at = -math.inf
+
+    def current(self, session: Session) -> dict[str, Counter[str]]:
+        """A copy of the counts, read again first if they are older than `max_age`."""
+        with self._lock:
+            if self._queues is not None and self.clock() - self._read_at < self.max_age:
+                return {group: Counter(n) for group, n in self._queues.items()}
+        read_at = self.clock()
+        tk = t.tickets.c
+        fresh: dict[str, Counter[str]] = {}
+        with session.no_autoflush:  # the caller's own changes are counted from memory
+            for group, priority, n in session.execute(
+                select(tk.group, tk.priority, func.count())
+                .where(tk.assignee_id.is_(None), tk.status.in_(QUEUE_STATUSES))
+                .group_by(tk.group, tk.priority)
+            ):
+                fresh.setdefault(group, Counter())[priority] = int(n)
+        with self._lock:
+            self._queues, self._read_at = fresh, read_at
+            return {group: Counter(n) for group, n in fresh.items()}
+
+    def apply(self, changes: Iterable[tuple[Contribution | None, Contribution]]) -> None:
+        """A committed unit of work's tickets: (as loaded, or None if new; as committed)."""
+        with self._lock:
+            if self._queues is None:
+                return
+            for before, after in changes:
+                for contribution, n in ((before, -1), (after, 1)):
+                    if contribution is not None and _queued(contribution):
+                        _, _, group, priority = contribution
+                        self._queues.setdefault(group, Counter())[priority] += n
+
+
 class RoutingRepository:
     """Agents' loads and each group's queue length by priority: one read per unit of work.
 
-    The counts are read once, leaving out the tickets this unit of work added or loaded
-    (`track`); those are counted from memory, as they stand at each call. So routing a group of
-    messages needs neither a second read nor a flush of what the group has added so far, and
-    assignments, status changes and new tickets show in the counts as soon as they happen.
+    Loads are read once, leaving out the tickets this unit of work added or loaded (`track`);
+    queue lengths come from the process's shared `QueueLengths`, which holds each stored ticket
+    as it was loaded. Tracked tickets are counted from memory, as they stand at each call. So
+    routing a group of messages needs neither a second read nor a flush of what the group has
+    added so far, and assignments, status changes and new tickets show in the counts as soon as
+    they happen.
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, queue_lengths: QueueLengths | None = None) -> None:
         self.session = session
+        self._lengths = queue_lengths or QueueLengths(max_age=0)  # alone: read every time
         self._opened_at = utcnow()
         self._agents: list[Candidate] | None = None  # loads are filled in from `_loads`
         self._in_house: set[str] | None = None
@@ -50,6 +110,7 @@ class RoutingRepository:
         self._queues: dict[str, Counter[str]] = {}  # waiting tickets by priority, per group
         self._counts_read = False
         self._tracked: dict[int, Ticket] = {}
+        self._loaded: dict[int, Contribution | None] = {}  # as stored (None: added here)
         self._applied: dict[int, Contribution | None] = {}  # what each is counted as now
 
     def track(self, ticket: Ticket, *, stored: bool) -> None:
@@ -57,25 +118,37 @@ class RoutingRepository:
         if ticket.stored_id in self._tracked:
             return
         self._tracked[ticket.stored_id] = ticket
+        self._loaded[ticket.stored_id] = _contribution(ticket) if stored else None
         # counts read earlier include a stored ticket as it was loaded
         self._applied[ticket.stored_id] = (
             _contribution(ticket) if stored and self._counts_read else None
         )
 
+    def committed(self) -> None:
+        """Tell the shared queue lengths what this unit of work changed."""
+        final = {ticket_id: _contribution(ticket) for ticket_id, ticket in self._tracked.items()}
+        self._lengths.apply((self._loaded[ticket_id], now) for ticket_id, now in final.items())
+        self._loaded.update(final)
+
     def _counts(self) -> tuple[Counter[int], dict[str, Counter[str]]]:
         if not self._counts_read:
             tk = t.tickets.c
             query = (
-                select(tk.status, tk.assignee_id, tk.group, tk.priority, func.count())
-                .where(tk.status.in_(LOAD_STATUSES))
-                .group_by(tk.status, tk.assignee_id, tk.group, tk.priority)
+                select(tk.assignee_id, func.count())
+                .where(tk.assignee_id.is_not(None), tk.status.in_(LOAD_STATUSES))
+                .group_by(tk.assignee_id)
             )
             if self._tracked:
                 query = query.where(tk.id.not_in(list(self._tracked)))
             with self.session.no_autoflush:  # this unit of work's own are counted from memory
-                for row in self.session.execute(query):
-                    self._count(tuple(row[:4]), int(row[4]))
-            self._applied = dict.fromkeys(self._tracked)
+                for agent_id, n in self.session.execute(query):
+                    self._loads[int(agent_id)] += int(n)
+            self._queues = self._lengths.current(self.session)
+            # the queue lengths hold tracked stored tickets as loaded; the loads leave them out
+            self._applied = {
+                ticket_id: loaded if _queued(loaded) else None
+                for ticket_id, loaded in self._loaded.items()
+            }
             self._counts_read = True
         for ticket_id, ticket in self._tracked.items():
             now = _contribution(ticket)

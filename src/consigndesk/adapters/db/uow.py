@@ -14,7 +14,7 @@ from consigndesk.adapters.db.chat_repository import ChatRepository
 from consigndesk.adapters.db.email_repository import EmailRepository
 from consigndesk.adapters.db.ids import IdAllocator
 from consigndesk.adapters.db.knowledge_repository import ArticleRepository
-from consigndesk.adapters.db.routing import RoutingRepository
+from consigndesk.adapters.db.routing import QueueLengths, RoutingRepository
 from consigndesk.domain.errors import StaleVersion
 from consigndesk.domain.events import Event, TicketEvent
 
@@ -34,16 +34,18 @@ class SqlUnitOfWork:
         self,
         session_factory: sessionmaker[Session],
         on_commit: Callable[[], None] | None = None,
+        queue_lengths: QueueLengths | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._on_commit = on_commit
+        self._queue_lengths = queue_lengths
         self._queued: list[Event] = []
 
     def __enter__(self) -> Self:
         self.session = self._session_factory()
         session = self.session
         self.ids = IdAllocator(session)
-        self.routing = RoutingRepository(session)
+        self.routing = RoutingRepository(session, self._queue_lengths)
         self.tickets = repositories.TicketRepository(session, self.ids, track=self.routing.track)
         self.customers = repositories.CustomerRepository(session, self.ids)
         self.agents = repositories.AgentRepository(session)
@@ -96,6 +98,7 @@ class SqlUnitOfWork:
             raise StaleVersion(
                 "the ticket was changed by someone else; reload it and try again"
             ) from None
+        self.routing.committed()
         if events and self._on_commit is not None:
             self._on_commit()
 
