@@ -239,6 +239,16 @@ def test_unassigning_does_not_hand_the_ticket_straight_back(core: App) -> None:
     assert detail(core, ticket_id)["assignee_id"] == second
 
 
+def test_a_new_tickets_eta_sees_agents_as_they_are_now(core: App) -> None:
+    """Measured times are reused for a few seconds; who is online and how busy is not."""
+    nobody_online = detail(core, receive(core, "c1"))["eta_seconds"]
+    agent(core, "li@x.cn", ["general"], capacity=1)  # comes online and takes c1's ticket
+    behind_a_busy_agent = detail(core, receive(core, "c2"))
+    assert behind_a_busy_agent["assignee_id"] is None
+    # one slot, busy: it frees after the default 30-minute handling, then the 10-minute reply
+    assert 2400 <= behind_a_busy_agent["eta_seconds"] <= 2402 < nobody_online
+
+
 def test_eta_uses_measured_reply_times_of_the_group(core: App) -> None:
     assert core.tickets.router is not None
     core.tickets.router.load_ttl = timedelta(0)  # measure afresh for every ticket here

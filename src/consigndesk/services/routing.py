@@ -81,12 +81,12 @@ class Routing:
     eta: eta_model.EtaConfig = field(default_factory=eta_model.EtaConfig)
     history: timedelta = timedelta(days=7)
     arrival_window: timedelta = timedelta(hours=1)
-    load_ttl: timedelta = timedelta(seconds=10)
+    load_ttl: timedelta = timedelta(seconds=10)  # how long measured times are reused
     # customers see ETAs in minutes: rewriting every waiting ticket because the clock moved on
     # would lock rows the intake is updating and change nothing anyone reads
     eta_tolerance: timedelta = timedelta(seconds=30)
     eta_tolerance_share: float = 0.1  # … or this share of the wait still ahead, if more
-    _loads: dict[str, tuple[datetime, tuple[eta_model.GroupLoad, dict[str, float]]]] = field(
+    _measured: dict[str, tuple[datetime, tuple[float, float, dict[str, float]]]] = field(
         default_factory=dict, repr=False
     )
 
@@ -97,7 +97,13 @@ class Routing:
         self.dispatch(uow, {ticket.group}, reason="routed on arrival")
         store: RoutingStore = uow.routing
         now = utcnow()
-        load, rates = self._cached_load(store, ticket.group, now)
+        load, rates = self._group_load(
+            store,
+            ticket.group,
+            store.candidates(),
+            ticket.group in store.in_house_only_groups(),
+            now,
+        )
         if ticket.assignee_id is not None:
             seconds = round(load.response_seconds)
         else:
@@ -240,19 +246,6 @@ class Routing:
         )
         store.set_etas(moved)
 
-    def _cached_load(
-        self, store: RoutingStore, group: str, now: datetime
-    ) -> tuple[eta_model.GroupLoad, dict[str, float]]:
-        """The group's load, measured at most every `load_ttl` (it feeds every new ticket)."""
-        cached = self._loads.get(group)
-        if cached is not None and now - cached[0] < self.load_ttl:
-            return cached[1]
-        load = self._group_load(
-            store, group, store.candidates(), group in store.in_house_only_groups(), now
-        )
-        self._loads[group] = (now, load)
-        return load
-
     def _group_load(
         self,
         store: RoutingStore,
@@ -261,21 +254,34 @@ class Routing:
         in_house_only: bool,
         now: datetime,
     ) -> tuple[eta_model.GroupLoad, dict[str, float]]:
+        """Slots from the agents as they are now; measured times and arrival rates as cached."""
         slots, free = rules.group_slots(group, candidates, in_house_only)
-        responses, holds = store.durations(group, now - self.history)
+        response, handle, rates = self._measurements(store, group, now)
         load = eta_model.GroupLoad(
-            slots=slots,
-            free_slots=free,
-            response_seconds=eta_model.typical_seconds(
-                responses, self.eta.default_response_seconds, self.eta.min_samples
-            ),
-            handle_seconds=eta_model.typical_seconds(
-                holds, self.eta.default_handle_seconds, self.eta.min_samples
-            ),
+            slots=slots, free_slots=free, response_seconds=response, handle_seconds=handle
         )
+        return load, rates
+
+    def _measurements(
+        self, store: RoutingStore, group: str, now: datetime
+    ) -> tuple[float, float, dict[str, float]]:
+        """Typical reply and handling seconds and arrival rates by priority, measured at most
+        every `load_ttl`: they move slowly, and every new ticket and queue refresh needs them."""
+        cached = self._measured.get(group)
+        if cached is not None and now - cached[0] < self.load_ttl:
+            return cached[1]
+        responses, holds = store.durations(group, now - self.history)
         window = self.arrival_window.total_seconds()
         counts = store.arrivals(group, now - self.arrival_window)
-        return load, {p: n / window for p, n in counts.items()}
+        measured = (
+            eta_model.typical_seconds(
+                responses, self.eta.default_response_seconds, self.eta.min_samples
+            ),
+            eta_model.typical_seconds(holds, self.eta.default_handle_seconds, self.eta.min_samples),
+            {p: n / window for p, n in counts.items()},
+        )
+        self._measured[group] = (now, measured)
+        return measured
 
     def overview(self, store: RoutingStore, groups: Iterable[str]) -> list[QueueSummary]:
         """Per group: who waits (by priority), who is online, and the ETA of a new ticket."""
