@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from consigndesk.adapters.db import tables
@@ -90,6 +93,33 @@ def test_concurrent_callers_each_get_their_own_committed_ticket(core: App) -> No
         received = list(pool.map(core.intake.receive, [message(f"c{i}") for i in range(24)]))
     assert len({r.ticket_id for r in received}) == 24
     assert count(core, tables.tickets) == 24
+
+
+@contextmanager
+def writes_held(core: App) -> Iterator[None]:
+    """Hold off every ticket insert until the block ends (a long transaction elsewhere)."""
+    with core.database.engine.begin() as conn:  # on SQLite: BEGIN IMMEDIATE, the write lock
+        if not core.database.is_sqlite:
+            conn.execute(text("LOCK TABLE tickets IN EXCLUSIVE MODE"))
+        yield
+
+
+def test_under_load_the_writer_gathers_messages_that_arrive_close_together(core: App) -> None:
+    """After a group of several, the writer waits for the queue to be quiet for `lull` before
+    it commits the next group, so a burst the event loop hands over one by one is one group."""
+    intake = Intake(core.tickets, core.uow, lull=1.0, linger=5.0)
+    try:
+        with writes_held(core):  # the first message blocks the writer; the rest queue up
+            queued = [intake.submit(message(f"c{i}")) for i in range(4)]
+        assert all(f.result(timeout=30).created for f in queued)  # now busy: groups of several
+        with statements(core.database.engine) as seen:
+            close_together = [intake.submit(message("d1"))]
+            time.sleep(0.05)  # well inside the lull
+            close_together.append(intake.submit(message("d2")))
+            assert all(f.result(timeout=30).created for f in close_together)
+        assert seen["insert into tickets"] == 1  # one group, one insert of both
+    finally:
+        intake.stop()
 
 
 def test_routing_in_a_group_counts_the_tickets_it_just_assigned(core: App) -> None:
