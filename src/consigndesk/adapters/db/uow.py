@@ -10,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from consigndesk.adapters.db import repositories, tables
 from consigndesk.adapters.db.answers_repository import AnswerRepository, MacroRepository
+from consigndesk.adapters.db.bulk import insert_rows
 from consigndesk.adapters.db.chat_repository import ChatRepository
 from consigndesk.adapters.db.email_repository import EmailRepository
 from consigndesk.adapters.db.ids import IdAllocator
@@ -135,9 +136,8 @@ class SqlUnitOfWork:
                         "at": event.at,
                     }
                 )
-        self.session.execute(tables.outbox.insert(), outbox_rows)
-        if timeline_rows:
-            self.session.execute(tables.timeline.insert(), timeline_rows)
+        insert_rows(self.session, tables.outbox, outbox_rows)
+        insert_rows(self.session, tables.timeline, timeline_rows)
 
     def rollback(self) -> None:
         self.session.rollback()
