@@ -9,7 +9,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -35,7 +35,8 @@ def _contribution(ticket: Ticket) -> Contribution:
     return (str(ticket.status), ticket.assignee_id, ticket.group, ticket.priority)
 
 
-def _queued(contribution: Contribution | None) -> bool:
+def _queued(contribution: Contribution | None) -> TypeGuard[Contribution]:
+    """Does it count as waiting: unassigned, new or open?"""
     return (
         contribution is not None and contribution[1] is None and contribution[0] in QUEUE_STATUSES
     )
@@ -84,7 +85,7 @@ class QueueLengths:
                 return
             for before, after in changes:
                 for contribution, n in ((before, -1), (after, 1)):
-                    if contribution is not None and _queued(contribution):
+                    if _queued(contribution):
                         _, _, group, priority = contribution
                         self._queues.setdefault(group, Counter())[priority] += n
 
