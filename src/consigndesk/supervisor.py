@@ -41,8 +41,10 @@ def _socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
 
 
 def check_port(host: str, port: int) -> None:
-    """Fail before starting anything if the port is taken (OSError with the system's reason)."""
-    _socket(host, port, reuse_port=True).close()  # bound, never listening: gets no connections
+    """Fail before starting anything if the port is taken (OSError with the system's reason).
+    The probe binds without SO_REUSEPORT, so it is refused even by another server that shares
+    its port that way (an older `serve` still running, say)."""
+    _socket(host, port, reuse_port=False).close()
 
 
 def _worker(app: str, host: str, port: int, options: dict[str, Any]) -> None:

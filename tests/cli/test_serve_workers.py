@@ -102,8 +102,12 @@ def test_a_worker_that_dies_is_replaced_and_a_stop_ends_them_all(served) -> None
     assert not any(os.path.exists(f"/proc/{pid}") for pid in workers)  # stopped and reaped
 
 
-def test_a_taken_port_is_one_readable_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("shared", [False, True], ids=["plain", "reuse-port"])
+def test_a_taken_port_is_one_readable_line(tmp_path: Path, shared: bool) -> None:
+    """Also when the other server shares its port the way our workers do (a second `serve`)."""
     with socket.socket() as taken:
+        if shared:
+            taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
