@@ -181,7 +181,13 @@ outbox = Table(
     Column("published_at", Time),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),
-    Index("ix_outbox_unpublished", "published_at", "seq"),
+)
+# only the rows still to relay: a relayed row leaves it, so the index stays small (ADR 0017)
+Index(
+    "ix_outbox_pending",
+    outbox.c.seq,
+    postgresql_where=outbox.c.published_at.is_(None),
+    sqlite_where=outbox.c.published_at.is_(None),
 )
 
 processed_events = Table(
