@@ -70,7 +70,7 @@ class QueueLengths:
         with session.no_autoflush:  # the caller's own changes are counted from memory
             for group, priority, n in session.execute(
                 select(tk.group, tk.priority, func.count())
-                .where(tk.assignee_id.is_(None), tk.status.in_(QUEUE_STATUSES))
+                .where(t.WAITING_TICKET)
                 .group_by(tk.group, tk.priority)
             ):
                 fresh.setdefault(group, Counter())[priority] = int(n)
@@ -218,8 +218,9 @@ class RoutingRepository:
     def waiting(
         self, groups: Collection[str] | None = None, head: int | None = None
     ) -> list[Waiting]:
-        """Unassigned new/open tickets (of `groups`, or all), in id order; with `head`, only each
-        group's first `head` in queue order (P1 first, then the oldest, then the lowest id)."""
+        """Unassigned new/open tickets (of `groups`, or all), in id order; with `head` (and
+        `groups`), only each group's first `head` in queue order (P1 first, then the oldest, then
+        the lowest id), read along the waiting-tickets index one group at a time."""
         tk = t.tickets.c
         query = (
             select(
@@ -232,19 +233,24 @@ class RoutingRepository:
                 t.customers.c.tier,
             )
             .join(t.customers, t.customers.c.id == tk.customer_id)
-            .where(tk.assignee_id.is_(None), tk.status.in_(QUEUE_STATUSES))
+            .where(t.WAITING_TICKET)
         )
-        if groups is not None:
-            query = query.where(tk.group.in_(sorted(groups)))
-        if head is not None:
-            place = func.row_number().over(
-                partition_by=tk.group, order_by=(tk.priority, tk.created_at, tk.id)
-            )
-            ranked = query.add_columns(place.label("place")).subquery()
-            query = select(*(c for c in ranked.c if c.name != "place")).where(
-                ranked.c.place <= head
-            )
-        return [
+        if head is None:
+            if groups is not None:
+                query = query.where(tk.group.in_(sorted(groups)))
+            rows = list(self.session.execute(query))
+        elif groups is None:
+            raise ValueError("a queue head is read for named groups")
+        else:
+            queue_order = (tk.priority, tk.created_at, tk.id)
+            rows = [
+                row
+                for group in sorted(groups)
+                for row in self.session.execute(
+                    query.where(tk.group == group).order_by(*queue_order).limit(head)
+                )
+            ]
+        waiting = [
             Waiting(
                 ticket_id=ticket_id,
                 group=group,
@@ -254,10 +260,9 @@ class RoutingRepository:
                 answered=first_response_at is not None,
                 eta_seconds=eta_seconds,
             )
-            for ticket_id, group, priority, created_at, first_response_at, eta_seconds, tier in (
-                self.session.execute(query.order_by(query.selected_columns.id))
-            )
+            for ticket_id, group, priority, created_at, first_response_at, eta_seconds, tier in rows
         ]
+        return sorted(waiting, key=lambda w: w.ticket_id)
 
     def held_by(self, agent_id: int) -> list[Held]:
         rows = self.session.execute(
@@ -324,8 +329,7 @@ class RoutingRepository:
             self.session.execute(
                 select(func.count()).where(
                     tk.group == group,
-                    tk.assignee_id.is_(None),
-                    tk.status.in_(QUEUE_STATUSES),
+                    t.WAITING_TICKET,
                     tk.id != ticket_id,
                     earlier,
                 )

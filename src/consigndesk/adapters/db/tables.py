@@ -18,9 +18,13 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    and_,
+    bindparam,
     func,
 )
 from sqlalchemy.engine import Dialect
+
+from consigndesk.domain.routing import QUEUE_STATUSES
 
 metadata = MetaData(
     naming_convention={
@@ -383,6 +387,24 @@ attachments = Table(
 Index("ix_tickets_status_id", tickets.c.status, tickets.c.id)
 Index("ix_tickets_group_id", tickets.c.group, tickets.c.id)
 Index("ix_tickets_order_ref", tickets.c.order_ref)
+# In its group's queue: new or open, and nobody's yet. The statuses are rendered as literals, so
+# that the planner can match a query to the partial index below.
+WAITING_TICKET = and_(
+    tickets.c.assignee_id.is_(None),
+    tickets.c.status.in_(
+        bindparam("waiting", list(QUEUE_STATUSES), expanding=True, literal_execute=True)
+    ),
+)
+# a group's queue in order (P1 first, then the oldest): its head is read without a sort
+Index(
+    "ix_tickets_waiting",
+    tickets.c.group,
+    tickets.c.priority,
+    tickets.c.created_at,
+    tickets.c.id,
+    postgresql_where=WAITING_TICKET,
+    sqlite_where=WAITING_TICKET,
+)
 
 # Web-chat sessions: which conversation (ticket) a widget is attached to, who has read how far, and
 # whether the chat has ended. The widget keeps the session id; any server process can resume it.
