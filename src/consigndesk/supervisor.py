@@ -10,10 +10,12 @@ over the workers' sockets by address hash.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import socket
 import sys
 import threading
+import time
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -50,9 +52,20 @@ def check_port(host: str, port: int) -> None:
 def _worker(app: str, host: str, port: int, options: dict[str, Any]) -> None:
     sock = _socket(host, port, reuse_port=True)
     server = uvicorn.Server(uvicorn.Config(app, factory=True, host=host, port=port, **options))
+    threading.Thread(target=_exit_with_parent, args=(server,), daemon=True).start()
     server.run(sockets=[sock])
     if not server.started:
         sys.exit(STARTUP_FAILURE)
+
+
+def _exit_with_parent(server: uvicorn.Server, interval: float = 1.0) -> None:
+    """A supervisor killed outright (SIGKILL, OOM killer) cannot stop its workers; each notices
+    that it was orphaned and shuts down cleanly instead of holding the port."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(interval)
+    log.warning("serve.supervisor_gone", pid=os.getpid())
+    server.should_exit = True
 
 
 class Supervisor:

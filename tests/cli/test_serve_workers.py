@@ -102,6 +102,16 @@ def test_a_worker_that_dies_is_replaced_and_a_stop_ends_them_all(served) -> None
     assert not any(os.path.exists(f"/proc/{pid}") for pid in workers)  # stopped and reaped
 
 
+def test_workers_of_a_killed_supervisor_shut_down(served) -> None:
+    """SIGKILL leaves no chance to stop them: they notice on their own and free the port."""
+    server, port = served
+    workers = listeners(port)
+    server.kill()
+    server.wait(timeout=30)
+    wait_until(lambda: not any(os.path.exists(f"/proc/{pid}") for pid in workers), 60)
+    assert listeners(port) == set()
+
+
 @pytest.mark.parametrize("shared", [False, True], ids=["plain", "reuse-port"])
 def test_a_taken_port_is_one_readable_line(tmp_path: Path, shared: bool) -> None:
     """Also when the other server shares its port the way our workers do (a second `serve`)."""
