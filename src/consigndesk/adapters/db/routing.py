@@ -42,6 +42,20 @@ def _queued(contribution: Contribution | None) -> TypeGuard[Contribution]:
     )
 
 
+Queues = dict[str, Counter[str]]  # waiting tickets by priority, per group
+
+
+def _tally(queues: Queues, contribution: Contribution | None, n: int) -> None:
+    """Add `n` of this ticket to its queue, if it waits in one."""
+    if _queued(contribution):
+        _, _, group, priority = contribution
+        queues.setdefault(group, Counter())[priority] += n
+
+
+def _copied(queues: Queues) -> Queues:
+    return {group: Counter(n) for group, n in queues.items()}
+
+
 class QueueLengths:
     """Every group's waiting tickets by priority, shared by the units of work of a process.
 
@@ -56,17 +70,17 @@ class QueueLengths:
         self.max_age = max_age
         self.clock = clock
         self._lock = threading.Lock()
-        self._queues: dict[str, Counter[str]] | None = None
+        self._queues: Queues | None = None
         self._read_at = -math.inf
 
-    def current(self, session: Session) -> dict[str, Counter[str]]:
+    def current(self, session: Session) -> Queues:
         """A copy of the counts, read again first if they are older than `max_age`."""
         with self._lock:
             if self._queues is not None and self.clock() - self._read_at < self.max_age:
-                return {group: Counter(n) for group, n in self._queues.items()}
+                return _copied(self._queues)
         read_at = self.clock()
         tk = t.tickets.c
-        fresh: dict[str, Counter[str]] = {}
+        fresh: Queues = {}
         with session.no_autoflush:  # the caller's own changes are counted from memory
             for group, priority, n in session.execute(
                 select(tk.group, tk.priority, func.count())
@@ -76,7 +90,7 @@ class QueueLengths:
                 fresh.setdefault(group, Counter())[priority] = int(n)
         with self._lock:
             self._queues, self._read_at = fresh, read_at
-            return {group: Counter(n) for group, n in fresh.items()}
+            return _copied(fresh)
 
     def apply(self, changes: Iterable[tuple[Contribution | None, Contribution]]) -> None:
         """A committed unit of work's tickets: (as loaded, or None if new; as committed)."""
@@ -84,10 +98,8 @@ class QueueLengths:
             if self._queues is None:
                 return
             for before, after in changes:
-                for contribution, n in ((before, -1), (after, 1)):
-                    if _queued(contribution):
-                        _, _, group, priority = contribution
-                        self._queues.setdefault(group, Counter())[priority] += n
+                _tally(self._queues, before, -1)
+                _tally(self._queues, after, 1)
 
 
 class RoutingRepository:
@@ -108,7 +120,7 @@ class RoutingRepository:
         self._agents: list[Candidate] | None = None  # loads are filled in from `_loads`
         self._in_house: set[str] | None = None
         self._loads: Counter[int] = Counter()  # tickets held, per agent
-        self._queues: dict[str, Counter[str]] = {}  # waiting tickets by priority, per group
+        self._queues: Queues = {}
         self._counts_read = False
         self._tracked: dict[int, Ticket] = {}
         self._loaded: dict[int, Contribution | None] = {}  # as stored (None: added here)
@@ -131,7 +143,7 @@ class RoutingRepository:
         self._lengths.apply((self._loaded[ticket_id], now) for ticket_id, now in final.items())
         self._loaded.update(final)
 
-    def _counts(self) -> tuple[Counter[int], dict[str, Counter[str]]]:
+    def _counts(self) -> tuple[Counter[int], Queues]:
         if not self._counts_read:
             tk = t.tickets.c
             query = (
@@ -162,11 +174,11 @@ class RoutingRepository:
         return self._loads, self._queues
 
     def _count(self, contribution: Contribution, n: int) -> None:
-        status, assignee, group, priority = contribution
+        status, assignee, _, _ = contribution
         if assignee is not None and status in LOAD_STATUSES:
             self._loads[assignee] += n
-        elif assignee is None and status in QUEUE_STATUSES:
-            self._queues.setdefault(group, Counter())[priority] += n
+        else:
+            _tally(self._queues, contribution, n)
 
     def in_house_only_groups(self) -> set[str]:
         if self._in_house is None:
