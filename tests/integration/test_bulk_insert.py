@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from consigndesk.adapters.db import tables
-from consigndesk.adapters.db.bulk import insert_rows
+from consigndesk.adapters.db.bulk import insert_pending, insert_rows
+from consigndesk.adapters.db.uow import WRITTEN_IN_BULK
 from consigndesk.bootstrap import App
+from consigndesk.domain.people import Customer
+from consigndesk.domain.tickets import Message, Ticket
+from tests.statements import statements
 
 AWKWARD = "tab\there, new\nline, back\\slash, quote ' and \" , 中文 🙂, \\N, end"
 
@@ -49,3 +55,58 @@ def test_defaults_are_filled_in_and_rows_follow_the_transaction(core: App) -> No
     with core.database.read_sessions() as session:
         stored = session.execute(select(tables.outbox.c.event_id, tables.outbox.c.attempts))
         assert [tuple(r) for r in stored] == [("kept", 0)]
+
+
+def test_a_duplicate_key_is_an_integrity_error(core: App) -> None:
+    """As for an INSERT, so callers (the HTTP layer's 409, the intake's retry) recognise it."""
+    row = {"event_id": "twice", "name": "n", "payload": {}, "occurred_at": datetime.now(UTC)}
+    with core.uow() as uow, pytest.raises(IntegrityError):
+        insert_rows(uow.session, tables.outbox, [row, row])
+
+
+def test_new_objects_are_written_a_table_at_a_time_and_stay_in_the_session(core: App) -> None:
+    with core.uow() as uow, statements(core.database.engine) as seen:
+        customers = [
+            uow.customers.add(Customer(external_id=f"c{n}", name="王伟")) for n in range(3)
+        ]
+        tickets = [
+            uow.tickets.add(Ticket(customer_id=c.stored_id, channel="api", subject=AWKWARD))
+            for c in customers
+        ]
+        for t in tickets:
+            uow.tickets.add_message(
+                Message(ticket_id=t.stored_id, author_type="customer", channel="api", body=AWKWARD)
+            )
+        insert_pending(uow.session, WRITTEN_IN_BULK)
+        assert not uow.session.new
+        assert all(t in uow.session for t in tickets)  # persistent: later changes are updates
+        tickets[0].priority = "P1"
+        uow.session.flush()
+        uow.session.commit()
+    assert [seen[f"insert into {t}"] for t in ("customers", "tickets", "messages")] == [1, 1, 1]
+    assert seen["update tickets set"] == 1
+    with core.database.read_sessions() as session:
+        stored = session.execute(
+            select(
+                tables.tickets.c.subject, tables.tickets.c.priority, tables.tickets.c.version
+            ).order_by(tables.tickets.c.id)
+        ).all()
+        bodies = session.scalars(select(tables.messages.c.body)).all()
+    assert [tuple(r) for r in stored] == [
+        (AWKWARD, "P1", 2),
+        (AWKWARD, "P3", 1),
+        (AWKWARD, "P3", 1),
+    ]
+    assert bodies == [AWKWARD] * 3
+
+
+def test_an_object_missing_a_column_is_left_to_the_flush(core: App) -> None:
+    """Its column defaults then apply, as they would for any INSERT the ORM sends."""
+    with core.uow() as uow:
+        customer = uow.customers.add(Customer(external_id="no-name"))
+        del customer.name  # never set: the column's default ("") applies
+        insert_pending(uow.session, WRITTEN_IN_BULK)
+        assert customer in uow.session.new
+        uow.commit()
+    with core.database.read_sessions() as session:
+        assert session.scalar(select(tables.customers.c.name)) == ""

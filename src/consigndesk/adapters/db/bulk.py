@@ -2,17 +2,20 @@
 
 psycopg runs an executemany as one statement per row, and sends and polls for each; a group
 commit writes dozens of outbox and timeline rows, and on PostgreSQL COPY streams them in one
-command at half the client CPU and less server work (ADR 0017).
+command at half the client CPU and less server work (ADR 0017). The ORM's new customers,
+tickets and messages take the same path (`insert_pending`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Dialect, Table
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Dialect, Table, inspect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_state
 
 Processor = Callable[[Any], Any] | None
 
@@ -23,19 +26,66 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
         return
     connection = session.connection()
     if connection.dialect.name != "postgresql":
-        session.execute(table.insert(), list(rows))
+        connection.execute(table.insert(), list(rows))  # not the session's: no autoflush
         return
     given = tuple(rows[0])
     defaults = _scalar_defaults(table, given)
     names = given + tuple(defaults)
     command, processors = _copy_command(connection.dialect, table, names)
     raw = connection.connection.driver_connection
-    with raw.cursor() as cursor, cursor.copy(command) as copy:  # type: ignore[union-attr]
-        for row in rows:
-            values = [*(row[name] for name in given), *defaults.values()]
-            copy.write_row(
-                [v if p is None else p(v) for v, p in zip(values, processors, strict=True)]
-            )
+    with raw.cursor() as cursor:  # type: ignore[union-attr]
+        _announce(connection, cursor, command)
+        try:
+            with cursor.copy(command) as copy:
+                for row in rows:
+                    values = [*(row[name] for name in given), *defaults.values()]
+                    copy.write_row(
+                        [v if p is None else p(v) for v, p in zip(values, processors, strict=True)]
+                    )
+        except connection.dialect.loaded_dbapi.Error as exc:
+            # As SQLAlchemy raises it for an INSERT: a duplicate key is an IntegrityError.
+            raise DBAPIError.instance(
+                command,
+                None,
+                exc,
+                connection.dialect.loaded_dbapi.Error,
+                dialect=connection.dialect,
+            ) from exc
+
+
+def _announce(connection: Connection, cursor: Any, command: str) -> None:
+    """Statement listeners (logging, counting) see the COPY like any statement SQLAlchemy sends."""
+    connection.dispatch.before_cursor_execute(connection, cursor, command, None, None, True)
+
+
+def insert_pending(session: Session, classes: Iterable[type]) -> None:
+    """Write the session's new objects of the mapped `classes` (parents before children) with
+    `insert_rows`, and keep them in the session as persistent, as a flush would have. An object
+    that has not set every column is left to the flush."""
+    states = sorted((instance_state(obj) for obj in session.new), key=lambda s: s.insert_order or 0)
+    for cls in classes:
+        mapper: Mapper[Any] = inspect(cls)
+        keys, names = _columns(mapper)
+        every = frozenset(keys)
+        complete = [s for s in states if s.class_ is cls and s.dict.keys() >= every]
+        if not complete:
+            continue
+        table = mapper.local_table
+        assert isinstance(table, Table)
+        rows = [dict(zip(names, map(s.dict.__getitem__, keys), strict=True)) for s in complete]
+        insert_rows(session, table, rows)
+        for state in complete:
+            obj = state.obj()
+            session.expunge(obj)
+            make_transient_to_detached(obj)
+            session.add(obj)
+
+
+@cache
+def _columns(mapper: Mapper[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A mapper's column attributes, and their columns' names in the same order."""
+    props = mapper.column_attrs
+    return tuple(prop.key for prop in props), tuple(prop.columns[0].name for prop in props)
 
 
 def _scalar_defaults(table: Table, given: tuple[str, ...]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from consigndesk.adapters.db import repositories, tables
 from consigndesk.adapters.db.answers_repository import AnswerRepository, MacroRepository
-from consigndesk.adapters.db.bulk import insert_rows
+from consigndesk.adapters.db.bulk import insert_pending, insert_rows
 from consigndesk.adapters.db.chat_repository import ChatRepository
 from consigndesk.adapters.db.email_repository import EmailRepository
 from consigndesk.adapters.db.ids import IdAllocator
@@ -18,6 +18,11 @@ from consigndesk.adapters.db.knowledge_repository import ArticleRepository
 from consigndesk.adapters.db.routing import QueueLengths, RoutingRepository
 from consigndesk.domain.errors import StaleVersion
 from consigndesk.domain.events import Event, TicketEvent
+from consigndesk.domain.people import Customer
+from consigndesk.domain.tickets import Message, Ticket
+
+WRITTEN_IN_BULK = (Customer, Ticket, Message)
+"""New objects of these classes are written a table at a time, parents first (ADR 0017)."""
 
 
 def _jsonable(value: Any) -> Any:
@@ -89,6 +94,7 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         events = self._collect()
         try:
+            insert_pending(self.session, WRITTEN_IN_BULK)
             self.session.flush()  # version checks happen here, before anything else is written
             self.idempotency.write()
             self.attachments.write()
