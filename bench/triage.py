@@ -1,4 +1,4 @@
-"""Triage speed in one process: model load, jieba start-up, msg/s and p50/p99 per language, memory.
+"""Triage speed in one process: model load, segmenter start-up, msg/s, p50/p99 per language, memory.
 
 Run: .venv/bin/python bench/triage.py [--messages N]
 Targets (issue): ≥2,000 msg/s, p99 < 5 ms, load < 1 s, < 300 MB resident.
@@ -49,8 +49,8 @@ def main() -> None:
     model = load_model(default_model_path())
     load_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    words("预热")  # jieba dictionary load, paid once per process
-    jieba_s = time.perf_counter() - t0
+    words("预热")  # the segmenter's dictionary load, paid once per process
+    segmenter_s = time.perf_counter() - t0
     engine = TriageEngine(model)
 
     examples = unseen_examples()
@@ -65,7 +65,7 @@ def main() -> None:
     print(
         f"python {sys.version.split()[0]}, model {model.version}, {len(model.vocabulary)} features"
     )
-    print(f"model load: {load_s * 1000:.0f} ms; jieba first use: {jieba_s * 1000:.0f} ms")
+    print(f"model load: {load_s * 1000:.0f} ms; segmenter first use: {segmenter_s * 1000:.0f} ms")
     for lang, inputs in by_language.items():
         r = _bench_language(engine, inputs, args.messages)
         print(

@@ -80,16 +80,20 @@ def test_serving_processes_keep_start_up_objects_out_of_full_collections(db: Pat
     collector's full passes under load do not walk them (they paused everything for ~100 ms)."""
     assert run(["migrate"], db).returncode == 0
     probe = (
-        "import gc, jieba\n"
+        "import gc\n"
         "from consigndesk.asgi import create\n"
+        "from consigndesk.knowledge import analysis\n"
+        "from consigndesk.triage import segment\n"
         "create()\n"
-        "print(gc.get_freeze_count(), len(gc.get_objects()), len(jieba.dt.FREQ))\n"
+        "print(gc.get_freeze_count(), len(gc.get_objects()), len(analysis._tokenizer.FREQ),\n"
+        "      int(segment._tokenizer is not None and segment._tokenizer.has_word('寄售费')))\n"
     )
     env = {**os.environ, "CONSIGNDESK_DATABASE_URL": f"sqlite:///{db}"}
     result = subprocess.run(
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
-    frozen, in_view, dictionary_words = map(int, result.stdout.split())
+    frozen, in_view, dictionary_words, triage_words = map(int, result.stdout.split())
     assert dictionary_words > 100_000  # loaded before serving, not on the first message
+    assert triage_words == 1  # with our own terms
     assert frozen > 100_000 and in_view < frozen / 100
