@@ -100,13 +100,16 @@ def test_new_objects_are_written_a_table_at_a_time_and_stay_in_the_session(core:
     assert bodies == [AWKWARD] * 3
 
 
-def test_an_object_missing_a_column_is_left_to_the_flush(core: App) -> None:
-    """Its column defaults then apply, as they would for any INSERT the ORM sends."""
+def test_an_object_missing_a_column_is_left_to_the_flush_with_its_children(core: App) -> None:
+    """Its column defaults then apply, as they would for any INSERT the ORM sends, and the flush
+    writes its ticket after it."""
     with core.uow() as uow:
         customer = uow.customers.add(Customer(external_id="no-name"))
         del customer.name  # never set: the column's default ("") applies
+        ticket = uow.tickets.add(Ticket(customer_id=customer.stored_id, channel="api", subject="s"))
         insert_pending(uow.session, WRITTEN_IN_BULK)
-        assert customer in uow.session.new
+        assert {customer, ticket} <= set(uow.session.new)
         uow.commit()
     with core.database.read_sessions() as session:
         assert session.scalar(select(tables.customers.c.name)) == ""
+        assert session.scalar(select(tables.tickets.c.customer_id)) == customer.id

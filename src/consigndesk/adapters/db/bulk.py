@@ -60,21 +60,24 @@ def _announce(connection: Connection, cursor: Any, command: str) -> None:
 
 def insert_pending(session: Session, classes: Iterable[type]) -> None:
     """Write the session's new objects of the mapped `classes` (parents before children) with
-    `insert_rows`, and keep them in the session as persistent, as a flush would have. An object
-    that has not set every column is left to the flush."""
+    `insert_rows`, and keep them in the session as persistent, as a flush would have. If one has
+    not set every column, it and the classes after it are left to the flush, which fills in the
+    column defaults and orders parents and children itself."""
     states = sorted((instance_state(obj) for obj in session.new), key=lambda s: s.insert_order or 0)
     for cls in classes:
         mapper: Mapper[Any] = inspect(cls)
         keys, names = _columns(mapper)
         every = frozenset(keys)
-        complete = [s for s in states if s.class_ is cls and s.dict.keys() >= every]
-        if not complete:
+        new = [s for s in states if s.class_ is cls]
+        if not all(s.dict.keys() >= every for s in new):
+            return
+        if not new:
             continue
         table = mapper.local_table
         assert isinstance(table, Table)
-        rows = [dict(zip(names, map(s.dict.__getitem__, keys), strict=True)) for s in complete]
+        rows = [dict(zip(names, map(s.dict.__getitem__, keys), strict=True)) for s in new]
         insert_rows(session, table, rows)
-        for state in complete:
+        for state in new:
             obj = state.obj()
             session.expunge(obj)
             make_transient_to_detached(obj)

@@ -95,7 +95,7 @@ class SqlUnitOfWork:
         events = self._collect()
         try:
             insert_pending(self.session, WRITTEN_IN_BULK)
-            self.session.flush()  # version checks happen here, before anything else is written
+            self.session.flush()  # version checks: a stale ticket rolls all of it back
             self.idempotency.write()
             self.attachments.write()
             self._write(events)
