@@ -1,0 +1,183 @@
+"""Benchmark: the intake's CPU per ticket in one process, without HTTP, and an A/B that holds up
+on a machine whose speed drifts.
+
+Each run builds the core on a fresh database, sends the bench's bilingual messages through the
+intake (`App.intake.submit`, groups of `--group` at a time, as concurrent callers would) after a
+warm-up, and reports per ticket: CPU of the whole process (intake writer, outbox relay, ETA
+refresher), CPU of the database's backends (PostgreSQL), and wall time.
+
+`--against REV` runs the working tree and the committed `src/` of REV *side by side*, each in its
+own process on its own database, `--rounds` times: both see the same machine at the same moment,
+so a change of a few per cent shows even when consecutive runs differ by a quarter.
+
+Run: .venv/bin/python bench/intake.py [--db postgresql|sqlite] [-n 2000] [--against REV]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _server import (
+    code_snapshot,
+    postgres_backend_pids,
+    postgres_database,
+    process_cpu_seconds,
+    tree_snapshot,
+)
+from api_tickets import make_tickets
+
+ROOT = Path(__file__).resolve().parent.parent
+WARM_UP = 600
+
+
+@contextmanager
+def fresh_database(kind: str) -> Iterator[str]:
+    if kind == "postgresql":
+        with postgres_database() as url:
+            yield url
+        return
+    with tempfile.TemporaryDirectory(prefix="cdbench-intake-") as tmp:
+        yield f"sqlite:///{tmp}/intake.db"
+
+
+def measure(url: str, tickets: int, group: int, seed: int) -> dict[str, float]:
+    """In this process: the core on `url` (migrated), warm-up, then the measured tickets."""
+    from consigndesk.bootstrap import build
+    from consigndesk.config import Settings
+    from consigndesk.domain.commands import CustomerData, ReceiveCustomerMessage
+
+    def commands(tag: str, count: int) -> list[ReceiveCustomerMessage]:
+        out = []
+        for t in make_tickets(tag, count, seed):
+            c = t["customer"]
+            customer = CustomerData(
+                external_id=c["external_id"],
+                role=c["role"],
+                tier=c.get("tier"),
+                name=c.get("name"),
+                email=c.get("email"),
+            )
+            out.append(
+                ReceiveCustomerMessage(
+                    customer=customer,
+                    channel=t["channel"],
+                    subject=t.get("subject", ""),
+                    body=t["body"],
+                )
+            )
+        return out
+
+    core = build(Settings(database_url=url, secret_key=secrets.token_urlsafe(32)))
+    try:
+
+        def send(batch: list[ReceiveCustomerMessage]) -> None:
+            for start in range(0, len(batch), group):
+                futures = [core.intake.submit(c) for c in batch[start : start + group]]
+                for future in futures:
+                    future.result()
+
+        send(commands("warm", WARM_UP))
+        todo = commands("measured", tickets)
+        backends = postgres_backend_pids(url) if url.startswith("postgresql") else []
+        db_before = sum(process_cpu_seconds(pid) for pid in backends)
+        cpu_before, wall_before = time.process_time(), time.perf_counter()
+        send(todo)
+        cpu = time.process_time() - cpu_before
+        wall = time.perf_counter() - wall_before
+        db = sum(process_cpu_seconds(pid) for pid in backends) - db_before
+    finally:
+        core.close()
+    per_ticket = 1000 / tickets
+    return {
+        "cpu_ms": cpu * per_ticket,
+        "db_ms": db * per_ticket if backends else float("nan"),
+        "wall_ms": wall * per_ticket,
+    }
+
+
+def start_child(src: Path, args: argparse.Namespace, url: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(src), "CONSIGNDESK_DATABASE_URL": url}
+    subprocess.run(
+        [sys.executable, "-m", "consigndesk", "migrate"], env=env, check=True, capture_output=True
+    )
+    child = [sys.executable, __file__, "--child", "-n", str(args.tickets)]
+    child += ["--group", str(args.group), "--seed", str(args.seed)]
+    return subprocess.Popen(child, env=env, stdout=subprocess.PIPE, text=True)
+
+
+def run_round(sources: dict[str, Path], args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    """Every version at once, each on its own fresh database."""
+    with ExitStack() as stack:
+        children = {
+            name: start_child(src, args, stack.enter_context(fresh_database(args.db)))
+            for name, src in sources.items()
+        }
+        results = {}
+        for name, child in children.items():
+            out, _ = child.communicate()
+            if child.returncode != 0:
+                raise SystemExit(f"{name}: the measuring process failed (exit {child.returncode})")
+            results[name] = json.loads(out.strip().splitlines()[-1])
+        return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument("-n", "--tickets", type=int, default=2000)
+    parser.add_argument("--group", type=int, default=32, help="messages submitted at once")
+    parser.add_argument("--against", metavar="REV", help="side by side with the src/ of REV")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=int(time.time()) % 100_000)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        url = os.environ["CONSIGNDESK_DATABASE_URL"]
+        print(json.dumps(measure(url, args.tickets, args.group, args.seed)))
+        return 0
+
+    print(
+        f"intake benchmark: {args.db}, {args.tickets} tickets after {WARM_UP} warm-up, "
+        f"groups of {args.group}, load avg {os.getloadavg()[0]:.2f}"
+    )
+    with ExitStack() as stack:
+        sources = {"working tree": stack.enter_context(tree_snapshot(ROOT / "src"))}
+        if args.against:
+            sources[args.against] = stack.enter_context(code_snapshot(ROOT, args.against))
+        rounds = [run_round(sources, args) for _ in range(args.rounds)]
+    print(f"{'code':<14} {'round':>5} {'cpu ms':>7} {'db ms':>6} {'wall ms':>7}  (per ticket)")
+    for name in sources:
+        for i, result in enumerate(rounds, 1):
+            print(
+                f"{name:<14} {i:>5} {result[name]['cpu_ms']:>7.3f} {result[name]['db_ms']:>6.3f}"
+                f" {result[name]['wall_ms']:>7.3f}"
+            )
+    if args.against:
+        for key in ("cpu_ms", "db_ms"):
+            ratios = [r["working tree"][key] / r[args.against][key] for r in rounds]
+            if not any(math.isnan(ratio) for ratio in ratios):  # no database CPU on SQLite
+                median = statistics.median(ratios)
+                print(f"{key}: working tree / {args.against}, median of the rounds {median:.2f}")
+    command = [".venv/bin/python", "bench/intake.py", "--db", args.db, "-n", str(args.tickets)]
+    command += ["--group", str(args.group), "--rounds", str(args.rounds), "--seed", str(args.seed)]
+    if args.against:
+        command += ["--against", args.against]
+    print("rerun:", " ".join(command))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
