@@ -274,3 +274,27 @@ def test_someone_elses_order_is_never_linked(core: App) -> None:
         ),
     )
     assert seller["order_ref"] == "JS20261120000077"
+
+
+def test_search_ignores_case_and_matches_chinese_terms(core: App) -> None:
+    """On both databases: subjects and message bodies, English in any case, Chinese as written."""
+    bodies = {"c1": "Where is my PARCEL?", "c2": "卡密无效，请退款", "c3": "JS20261120000009 late"}
+    opened = {
+        customer: receive(
+            core,
+            body,
+            subject="Delivery" if customer == "c3" else "",  # found by its message body only
+            customer=CustomerData(external_id=customer, role="buyer"),
+        )
+        for customer, body in bodies.items()
+    }
+
+    def found(q: str) -> set[int]:
+        with core.database.read_sessions() as session:
+            items, _ = queries.list_tickets(session, queries.TicketFilter(q=q))
+        return {item["id"] for item in items}
+
+    assert found("parcel") == found("Parcel") == {opened["c1"]}
+    assert found("退款") == {opened["c2"]}
+    assert found("js20261120000009") == found("20261120000009") == {opened["c3"]}
+    assert found("快递") == set()

@@ -74,12 +74,19 @@ def _text_match(q: str) -> Any:
         return t.tickets.c.id == ref
     pattern = f"%{q.replace('%', '').replace('_', '')}%"
     return or_(
-        t.tickets.c.subject.ilike(pattern),
+        _contains(t.tickets.c.subject, pattern),
         t.tickets.c.order_ref == q.strip().upper(),
         exists().where(
-            and_(t.messages.c.ticket_id == t.tickets.c.id, t.messages.c.body.ilike(pattern))
+            and_(t.messages.c.ticket_id == t.tickets.c.id, _contains(t.messages.c.body, pattern))
         ),
     )
+
+
+def _contains(column: Any, pattern: str) -> Any:
+    """Case-insensitive LIKE. A term with no letters that have a case (Chinese, digits) matches
+    the same with a plain LIKE, which PostgreSQL runs 4-5 times faster than an ILIKE (that folds
+    the case of every row it reads): the search scans every message body."""
+    return column.like(pattern) if pattern.lower() == pattern.upper() else column.ilike(pattern)
 
 
 def list_tickets(session: Session, f: TicketFilter) -> tuple[list[dict[str, Any]], str | None]:
