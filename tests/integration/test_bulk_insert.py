@@ -57,6 +57,17 @@ def test_defaults_are_filled_in_and_rows_follow_the_transaction(core: App) -> No
         assert [tuple(r) for r in stored] == [("kept", 0)]
 
 
+def test_timestamps_inside_json_are_stored_as_iso_text(core: App) -> None:
+    at = datetime(2026, 11, 25, 9, 30, 15, 123456, tzinfo=UTC)
+    row = {"event_id": "e", "name": "n", "payload": {"due": at, "at": [at]}, "occurred_at": at}
+    with core.uow() as uow:
+        insert_rows(uow.session, tables.outbox, [row])
+        uow.session.commit()
+    with core.database.read_sessions() as session:
+        stored = session.scalar(select(tables.outbox.c.payload))
+    assert stored == {"due": at.isoformat(), "at": [at.isoformat()]}
+
+
 def test_a_duplicate_key_is_an_integrity_error(core: App) -> None:
     """As for an INSERT, so callers (the HTTP layer's 409, the intake's retry) recognise it."""
     row = {"event_id": "twice", "name": "n", "payload": {}, "occurred_at": datetime.now(UTC)}

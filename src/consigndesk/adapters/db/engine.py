@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +15,16 @@ from sqlalchemy.pool import StaticPool
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 PING_AFTER_IDLE_SECONDS = 2.0
+
+
+def _iso_timestamps(value: Any) -> Any:
+    """Timestamps inside JSON columns (event payloads, timeline details) as ISO 8601 text."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+JSON_DUMPS = functools.partial(json.dumps, default=_iso_timestamps)
 
 
 @dataclass(frozen=True)
@@ -37,7 +49,10 @@ class Database:
 
 def _sqlite_engine(url: str, begin: str) -> Engine:
     memory = url in {"sqlite://", "sqlite:///:memory:"}
-    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    kwargs: dict[str, Any] = {
+        "connect_args": {"check_same_thread": False, "timeout": 30},
+        "json_serializer": JSON_DUMPS,
+    }
     if memory:
         kwargs["poolclass"] = StaticPool
     engine = create_engine(url, **kwargs)
@@ -93,7 +108,7 @@ def create_database(
             writer if url in {"sqlite://", "sqlite:///:memory:"} else _sqlite_engine(url, "BEGIN")
         )
     else:
-        writer = create_engine(url, pool_size=20, max_overflow=20)
+        writer = create_engine(url, pool_size=20, max_overflow=20, json_serializer=JSON_DUMPS)
         ping_after_idle(writer, ping_after_idle_seconds)
         # READ COMMITTED gives every statement its own snapshot anyway, so a read-only unit of
         # work loses nothing without BEGIN and ROLLBACK, and saves their two round trips.

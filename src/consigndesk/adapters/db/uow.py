@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Self
+from typing import Self
 
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -23,16 +23,6 @@ from consigndesk.domain.tickets import Message, Ticket
 
 WRITTEN_IN_BULK = (Customer, Ticket, Message)
 """New objects of these classes are written a table at a time, parents first (ADR 0017)."""
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
 
 
 class SqlUnitOfWork:
@@ -115,7 +105,7 @@ class SqlUnitOfWork:
             return
         outbox_rows, timeline_rows = [], []
         for event in events:
-            payload = _jsonable(event.payload())
+            payload = event.payload()  # timestamps become text in the JSON (engine.JSON_DUMPS)
             outbox_rows.append(
                 {
                     "event_id": event.id,
