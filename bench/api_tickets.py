@@ -406,12 +406,31 @@ class Probe:
             self.engine.dispose()
 
 
+def as_command(ticket: dict[str, Any]) -> Any:
+    """A bench ticket as the command the API hands to the service layer (imported late: the
+    code measured may be another revision's)."""
+    from consigndesk.domain.commands import CustomerData, ReceiveCustomerMessage
+
+    c = ticket["customer"]
+    return ReceiveCustomerMessage(
+        customer=CustomerData(
+            external_id=c["external_id"],
+            role=c["role"],
+            tier=c.get("tier"),
+            name=c.get("name"),
+            email=c.get("email"),
+        ),
+        channel=ticket["channel"],
+        subject=ticket.get("subject", ""),
+        body=ticket["body"],
+    )
+
+
 def fill_via_service(database_url: str, tickets: list[dict[str, Any]], seconds: float) -> int:
     """Insert tickets in-process through the service layer (the same use case the API calls),
     for at most `seconds`; returns how many were created."""
     from consigndesk.bootstrap import build
     from consigndesk.config import Settings
-    from consigndesk.domain.commands import CustomerData, ReceiveCustomerMessage
 
     core = build(Settings(database_url=database_url))
     deadline = time.monotonic() + seconds
@@ -420,22 +439,7 @@ def fill_via_service(database_url: str, tickets: list[dict[str, Any]], seconds: 
         for ticket in tickets:
             if time.monotonic() > deadline:
                 break
-            c = ticket["customer"]
-            core.tickets.receive_customer_message(
-                core.uow(),
-                ReceiveCustomerMessage(
-                    customer=CustomerData(
-                        external_id=c["external_id"],
-                        role=c["role"],
-                        tier=c.get("tier"),
-                        name=c.get("name"),
-                        email=c.get("email"),
-                    ),
-                    channel=ticket["channel"],
-                    subject=ticket.get("subject", ""),
-                    body=ticket["body"],
-                ),
-            )
+            core.tickets.receive_customer_message(core.uow(), as_command(ticket))
             done += 1
     finally:
         core.close()

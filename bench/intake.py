@@ -37,7 +37,7 @@ from _server import (
     process_cpu_seconds,
     tree_snapshot,
 )
-from api_tickets import make_tickets
+from api_tickets import as_command, make_tickets
 
 ROOT = Path(__file__).resolve().parent.parent
 WARM_UP = 600
@@ -57,28 +57,10 @@ def measure(url: str, tickets: int, group: int, seed: int) -> dict[str, float]:
     """In this process: the core on `url` (migrated), warm-up, then the measured tickets."""
     from consigndesk.bootstrap import build
     from consigndesk.config import Settings
-    from consigndesk.domain.commands import CustomerData, ReceiveCustomerMessage
+    from consigndesk.domain.commands import ReceiveCustomerMessage
 
     def commands(tag: str, count: int) -> list[ReceiveCustomerMessage]:
-        out = []
-        for t in make_tickets(tag, count, seed):
-            c = t["customer"]
-            customer = CustomerData(
-                external_id=c["external_id"],
-                role=c["role"],
-                tier=c.get("tier"),
-                name=c.get("name"),
-                email=c.get("email"),
-            )
-            out.append(
-                ReceiveCustomerMessage(
-                    customer=customer,
-                    channel=t["channel"],
-                    subject=t.get("subject", ""),
-                    body=t["body"],
-                )
-            )
-        return out
+        return [as_command(t) for t in make_tickets(tag, count, seed)]
 
     core = build(Settings(database_url=url, secret_key=secrets.token_urlsafe(32)))
     try:
