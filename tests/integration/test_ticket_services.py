@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from consigndesk.adapters.db import queries, tables
 from consigndesk.bootstrap import App
@@ -298,3 +298,51 @@ def test_search_ignores_case_and_matches_chinese_terms(core: App) -> None:
     assert found("退款") == {opened["c2"]}
     assert found("js20261120000009") == found("20261120000009") == {opened["c3"]}
     assert found("快递") == set()
+
+    agent_id = admin.create_agent(
+        core.uow(), email="search@x.test", name="Search", password="pw-123456"
+    )
+    core.tickets.add_agent_message(
+        core.uow(),
+        AddAgentMessage(
+            ticket_id=opened["c2"], agent_id=agent_id, body="退款已经原路退回 refunded"
+        ),
+    )
+    assert found("REFUNDED") == found("原路退回") == {opened["c2"]}  # an agent's reply counts too
+    with core.database.read_sessions() as session:
+        items, _ = queries.list_tickets(session, queries.TicketFilter(q="refunded", status="new"))
+    assert items == []  # the term narrows the other filters, it does not widen them
+
+
+def search_plan(core: App, q: str) -> str:
+    """PostgreSQL's plan for a ticket search, with sequential scans priced out of reach, so the
+    plan shows which indexes the query can use at all."""
+    sent: list[tuple[str, object]] = []
+
+    def keep(_conn, _cursor, statement: str, parameters: object, *_args) -> None:
+        sent.append((statement, parameters))
+
+    engine = core.database.engine
+    with core.database.read_sessions() as session:
+        event.listen(engine, "before_cursor_execute", keep)
+        try:
+            queries.list_tickets(session, queries.TicketFilter(q=q))
+        finally:
+            event.remove(engine, "before_cursor_execute", keep)
+        statement, parameters = next((s, p) for s, p in sent if "FROM tickets" in s)
+        cursor = session.connection().connection.cursor()
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            cursor.execute("EXPLAIN " + statement, parameters)
+            return "\n".join(row[0] for row in cursor.fetchall())
+        finally:
+            cursor.execute("RESET enable_seqscan")
+
+
+def test_search_reads_message_bodies_through_the_trigram_index(core: App) -> None:
+    if core.database.is_sqlite:
+        pytest.skip("trigram indexes (pg_trgm, migration 0010) are PostgreSQL's")
+    receive(core, body="JS20261120000010 还没发货")
+    plan = search_plan(core, "JS20261120000010")
+    assert "ix_messages_body_trgm" in plan and "ix_tickets_subject_trgm" in plan
+    assert "ix_messages_body_trgm" in search_plan(core, "Refund")
