@@ -148,7 +148,7 @@ class RoutingRepository:
             tk = t.tickets.c
             query = (
                 select(tk.assignee_id, func.count())
-                .where(tk.assignee_id.is_not(None), tk.status.in_(LOAD_STATUSES))
+                .where(t.HELD_TICKET)  # read from the small partial index of held tickets
                 .group_by(tk.assignee_id)
             )
             if self._tracked:
@@ -279,7 +279,7 @@ class RoutingRepository:
     def held_by(self, agent_id: int) -> list[Held]:
         rows = self.session.execute(
             select(t.tickets.c.id, t.tickets.c.status, t.tickets.c.first_response_at).where(
-                t.tickets.c.assignee_id == agent_id, t.tickets.c.status.in_(LOAD_STATUSES)
+                t.tickets.c.assignee_id == agent_id, t.HELD_TICKET
             )
         )
         return [Held(ticket_id=int(r.id), status=r.status, first_response_at=r[2]) for r in rows]

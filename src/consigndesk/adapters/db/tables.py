@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 
-from consigndesk.domain.routing import QUEUE_STATUSES
+from consigndesk.domain.routing import LOAD_STATUSES, QUEUE_STATUSES
 
 metadata = MetaData(
     naming_convention={
@@ -404,6 +404,22 @@ Index(
     tickets.c.id,
     postgresql_where=WAITING_TICKET,
     sqlite_where=WAITING_TICKET,
+)
+# Held by an agent: new, open or pending, and assigned (what counts toward an agent's load).
+# Routing counts every agent's load with each group of new tickets; a partial index holds only
+# these few rows, so the count never reads the backlog of waiting tickets, and a new (unassigned)
+# ticket adds nothing to it.
+HELD_TICKET = and_(
+    tickets.c.assignee_id.is_not(None),
+    tickets.c.status.in_(
+        bindparam("held", list(LOAD_STATUSES), expanding=True, literal_execute=True)
+    ),
+)
+Index(
+    "ix_tickets_held",
+    tickets.c.assignee_id,
+    postgresql_where=HELD_TICKET,
+    sqlite_where=HELD_TICKET,
 )
 
 # Web-chat sessions: which conversation (ticket) a widget is attached to, who has read how far, and
