@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from consigndesk.adapters.db import queries, tables
+from consigndesk.adapters.db.routing import RoutingRepository
 from consigndesk.bootstrap import App
 from consigndesk.domain.commands import (
     AddAgentMessage,
@@ -23,6 +24,7 @@ from consigndesk.services import admin
 from consigndesk.services.routing import next_ticket, set_agent_online
 from tests.bus.conftest import wait_until
 from tests.conftest import someone_waits_on_a_lock
+from tests.statements import index_plan
 
 SYSTEM = Actor(type="system", name="test")
 
@@ -366,3 +368,17 @@ def test_a_long_queue_has_its_head_refreshed_at_once_and_its_tail_later(core: Ap
     assert refresher.flush() == {"general"}  # no new event, but the tail fell due
     assert abs(detail(core, last)["eta_seconds"] - right[last]) <= 30
     assert refresher.flush() == set()
+
+
+def test_agents_loads_are_counted_from_the_held_tickets_index(core: App) -> None:
+    """Loads are counted with every group of new tickets: the count must not read the backlog."""
+    if core.database.is_sqlite:
+        pytest.skip("the plan is PostgreSQL's (SQLite has the same partial index)")
+    li = agent(core, "li@x.cn", ["general"], capacity=1)
+    assert detail(core, receive(core, "c1"))["assignee_id"] == li
+    assert detail(core, receive(core, "c2"))["assignee_id"] is None  # li is full: it waits
+    with core.database.read_sessions() as session:
+        routing = RoutingRepository(session)
+        plan = index_plan(core.database.engine, session, routing.candidates, "count(*)")
+        assert "ix_tickets_held" in plan
+        assert {c.agent_id: c.load for c in RoutingRepository(session).candidates()} == {li: 1}

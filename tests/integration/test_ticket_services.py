@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from consigndesk.adapters.db import queries, tables
 from consigndesk.bootstrap import App
@@ -18,6 +18,7 @@ from consigndesk.domain.events import Actor
 from consigndesk.services import admin
 from consigndesk.services.platform_events import apply_platform_event
 from tests.factories import order_created, shipped_order
+from tests.statements import index_plan
 
 BUYER = CustomerData(external_id="b1", role="buyer", name="张伟")
 
@@ -315,28 +316,13 @@ def test_search_ignores_case_and_matches_chinese_terms(core: App) -> None:
 
 
 def search_plan(core: App, q: str) -> str:
-    """PostgreSQL's plan for a ticket search, with sequential scans priced out of reach, so the
-    plan shows which indexes the query can use at all."""
-    sent: list[tuple[str, object]] = []
-
-    def keep(_conn, _cursor, statement: str, parameters: object, *_args) -> None:
-        sent.append((statement, parameters))
-
-    engine = core.database.engine
     with core.database.read_sessions() as session:
-        event.listen(engine, "before_cursor_execute", keep)
-        try:
-            queries.list_tickets(session, queries.TicketFilter(q=q))
-        finally:
-            event.remove(engine, "before_cursor_execute", keep)
-        statement, parameters = next((s, p) for s, p in sent if "FROM tickets" in s)
-        cursor = session.connection().connection.cursor()
-        cursor.execute("SET enable_seqscan = off")
-        try:
-            cursor.execute("EXPLAIN " + statement, parameters)
-            return "\n".join(row[0] for row in cursor.fetchall())
-        finally:
-            cursor.execute("RESET enable_seqscan")
+        return index_plan(
+            core.database.engine,
+            session,
+            lambda: queries.list_tickets(session, queries.TicketFilter(q=q)),
+            "FROM tickets",
+        )
 
 
 def test_search_reads_message_bodies_through_the_trigram_index(core: App) -> None:
