@@ -134,3 +134,30 @@ def test_a_relay_that_caught_up_stops_without_another_read(core: App) -> None:
     finally:
         for engine in engines:
             event.remove(engine, "before_cursor_execute", count_outbox_reads)
+
+
+def test_marking_a_batch_relayed_is_one_statement_text_whatever_its_length(core: App) -> None:
+    """On PostgreSQL the relayed rows are named by one array parameter: batches of different
+    lengths send the same UPDATE (parsed and prepared once, no parameter list rendered)."""
+    for n in range(7):
+        receive(core, f"订单 {n} 还没发货")
+    updates: list[str] = []
+
+    def keep(_conn, _cursor, statement: str, *_args) -> None:
+        if statement.startswith("UPDATE outbox"):
+            updates.append(statement)
+
+    relay = OutboxRelay(core.database, core.bus, batch=5)  # 5, 5, ..., then what is left
+    event.listen(core.database.engine, "before_cursor_execute", keep)
+    try:
+        delivered = relay.drain()
+    finally:
+        event.remove(core.database.engine, "before_cursor_execute", keep)
+    assert delivered % 5 != 0 and len(updates) == -(-delivered // 5)
+    with core.database.read_sessions() as session:
+        pending = session.execute(
+            select(tables.outbox.c.seq).where(tables.outbox.c.published_at.is_(None))
+        ).all()
+    assert pending == []
+    if not core.database.is_sqlite:
+        assert len(set(updates)) == 1

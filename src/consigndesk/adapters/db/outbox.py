@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
-from sqlalchemy import Executable, select, update
+from sqlalchemy import BigInteger, ColumnElement, Executable, Row, any_, bindparam, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from consigndesk.adapters.db import tables
@@ -66,39 +67,44 @@ class OutboxRelay:
             rows = self._pending(session, claim=True)
             return len(rows), self._deliver_batch(rows, session.execute)
 
-    def _pending(self, session: Session, *, claim: bool) -> list[dict[str, object]]:
+    def _pending(self, session: Session, *, claim: bool) -> list[Row[Any]]:
+        o = tables.outbox.c
         query = (
-            select(tables.outbox)
-            .where(tables.outbox.c.published_at.is_(None), tables.outbox.c.attempts < MAX_ATTEMPTS)
-            .order_by(tables.outbox.c.seq)
+            select(o.seq, o.event_id, o.name, o.payload, o.occurred_at)
+            .where(o.published_at.is_(None), o.attempts < MAX_ATTEMPTS)
+            .order_by(o.seq)
             .limit(self._batch)
         )
         if claim:
             query = query.with_for_update(skip_locked=True)
-        return [dict(r) for r in session.execute(query).mappings()]
+        return list(session.execute(query))
 
     def _write_alone(self, statement: Executable) -> None:
         with self._db.write_sessions.begin() as session:
             session.execute(statement)
 
-    def _deliver_batch(self, rows: list[dict[str, object]], write: Write) -> int:
+    def _deliver_batch(self, rows: list[Row[Any]], write: Write) -> int:
         """Publish each row, then mark the delivered ones in one write (on SQLite every write
         transaction takes the lock); `write` runs a statement in the batch's write transaction."""
-        done = [row["seq"] for row in rows if self._deliver(row, write)]
+        done = [row.seq for row in rows if self._deliver(row, write)]
         if done:
             write(
                 update(tables.outbox)
-                .where(tables.outbox.c.seq.in_(done))
+                .where(self._among(done))
                 .values(published_at=utcnow(), attempts=tables.outbox.c.attempts + 1)
             )
         return len(done)
 
-    def _deliver(self, row: dict[str, object], write: Write) -> bool:
+    def _among(self, seqs: list[int]) -> ColumnElement[bool]:
+        """`seq IN (...)`; on PostgreSQL one array parameter, so the statement's text is the same
+        whatever the batch's length (parsed and prepared once, no parameter list to render)."""
+        if self._db.is_sqlite:
+            return tables.outbox.c.seq.in_(seqs)
+        return tables.outbox.c.seq == any_(bindparam("seqs", seqs, type_=ARRAY(BigInteger)))
+
+    def _deliver(self, row: Row[Any], write: Write) -> bool:
         envelope = Envelope(
-            event_id=str(row["event_id"]),
-            name=str(row["name"]),
-            payload=dict(row["payload"]),  # type: ignore[call-overload]
-            occurred_at=row["occurred_at"],  # type: ignore[arg-type]
+            event_id=row.event_id, name=row.name, payload=row.payload, occurred_at=row.occurred_at
         )
         try:
             self._bus.publish(envelope)
@@ -109,7 +115,7 @@ class OutboxRelay:
             log.warning("outbox.delivery_failed", event_id=envelope.event_id, error=str(exc))
             write(
                 update(tables.outbox)
-                .where(tables.outbox.c.seq == row["seq"])
+                .where(tables.outbox.c.seq == row.seq)
                 .values(attempts=tables.outbox.c.attempts + 1, last_error=str(exc)[:2000])
             )
             return False
