@@ -18,7 +18,6 @@ from consigndesk.domain.events import Actor
 from consigndesk.services import admin
 from consigndesk.services.platform_events import apply_platform_event
 from tests.factories import order_created, shipped_order
-from tests.statements import index_plan
 
 BUYER = CustomerData(external_id="b1", role="buyer", name="张伟")
 
@@ -313,22 +312,3 @@ def test_search_ignores_case_and_matches_chinese_terms(core: App) -> None:
     with core.database.read_sessions() as session:
         items, _ = queries.list_tickets(session, queries.TicketFilter(q="refunded", status="new"))
     assert items == []  # the term narrows the other filters, it does not widen them
-
-
-def search_plan(core: App, q: str) -> str:
-    with core.database.read_sessions() as session:
-        return index_plan(
-            core.database.engine,
-            session,
-            lambda: queries.list_tickets(session, queries.TicketFilter(q=q)),
-            "FROM tickets",
-        )
-
-
-def test_search_reads_message_bodies_through_the_trigram_index(core: App) -> None:
-    if core.database.is_sqlite:
-        pytest.skip("trigram indexes (pg_trgm, migration 0010) are PostgreSQL's")
-    receive(core, body="JS20261120000010 还没发货")
-    plan = search_plan(core, "JS20261120000010")
-    assert "ix_messages_body_trgm" in plan and "ix_tickets_subject_trgm" in plan
-    assert "ix_messages_body_trgm" in search_plan(core, "Refund")

@@ -1,7 +1,7 @@
 """tickets: a partial index of the tickets agents hold (routing's load count)
 
-Revision ID: 0011_held_index
-Revises: 0010_trigram_search
+Revision ID: 0010_held_index
+Revises: 0009_waiting_index
 """
 
 from collections.abc import Sequence
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_held_index"
-down_revision: str | None = "0010_trigram_search"
+revision: str = "0010_held_index"
+down_revision: str | None = "0009_waiting_index"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
