@@ -48,12 +48,12 @@ class IdAllocator:
                 for name, count in wanted.items()
             )
         )
+        taken: dict[str, list[int]] = {name: [] for name in wanted}
         with self.session.no_autoflush:  # sequences do not depend on pending rows
-            rows = self.session.execute(query).all()
-        for name in wanted:
-            self._free.setdefault(name, deque()).extend(
-                sorted(int(r.id) for r in rows if r.name == name)
-            )
+            for name, new_id in self.session.execute(query):
+                taken[name].append(new_id)
+        for name, ids in taken.items():
+            self._free.setdefault(name, deque()).extend(sorted(ids))
 
     def _take_sqlite(self, table: Table) -> int:
         if table.name not in self._next:
