@@ -24,7 +24,8 @@ from consigndesk.triage import (
     train,
 )
 from consigndesk.triage.dataset import fingerprint
-from consigndesk.triage.model import META_FILE, WEIGHTS_FILE, TriageModel
+from consigndesk.triage.features import analyze, vectorize
+from consigndesk.triage.model import META_FILE, WEIGHTS_FILE, Head, TriageModel, softmax
 from consigndesk.triage.text import clean
 from consigndesk.triage.training import Metrics
 
@@ -133,3 +134,30 @@ def test_swap_is_atomic_under_concurrent_reads(
     assert local.model is new_model
     assert versions <= {engine.model.version, new_model.version}
     assert local.triage(TriageInput("我的快递到哪了")).model_version == new_model.version
+
+
+def test_every_head_is_its_own_calibrated_softmax() -> None:
+    """All heads are scored in one pass; each must still be the softmax of its own scores
+    (intercept added, divided by its temperature), its classes in its order."""
+    rng = np.random.default_rng(7)
+    vocabulary = {f"w:{w}": i for i, w in enumerate(["退款", "refund", "卡密", "code", "慢"])}
+    widths = {"intent": 4, "sentiment": 3, "emotion": 5}
+    heads = {
+        name: Head(
+            classes=tuple(f"{name}{i}" for i in range(width)),
+            coef=rng.normal(size=(len(vocabulary), width)).astype(np.float32),
+            intercept=rng.normal(size=width).astype(np.float32),
+            temperature=temperature,
+        )
+        for (name, width), temperature in zip(widths.items(), (0.5, 1.0, 2.5), strict=True)
+    }
+    model = TriageModel(vocabulary, np.ones(len(vocabulary), np.float32), heads)
+    predicted = model.predict("退款 refund", "buyer")
+    idx, values = vectorize(analyze("退款 refund", "buyer"), vocabulary, model.idf)
+    for name, head in heads.items():
+        expected = softmax((values @ head.coef[idx] + head.intercept) / head.temperature)
+        got = predicted[name]
+        assert list(got.probabilities) == list(head.classes)
+        assert list(got.probabilities.values()) == pytest.approx(expected.tolist(), abs=1e-12)
+        assert got.label == head.classes[int(np.argmax(expected))]
+        assert got.confidence == pytest.approx(float(expected.max()), abs=1e-12)

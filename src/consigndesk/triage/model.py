@@ -48,6 +48,10 @@ class TriageModel:
     metadata: dict[str, Any] = field(default_factory=dict)
     _stacked: npt.NDArray[np.float32] = field(init=False, repr=False)
     _offsets: dict[str, tuple[int, int]] = field(init=False, repr=False)
+    _intercepts: npt.NDArray[np.float32] = field(init=False, repr=False)
+    _temperatures: npt.NDArray[np.float32] = field(init=False, repr=False)
+    _starts: npt.NDArray[np.int64] = field(init=False, repr=False)
+    _widths: npt.NDArray[np.int64] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         offsets: dict[str, tuple[int, int]] = {}
@@ -56,12 +60,19 @@ class TriageModel:
             width = len(self.heads[name].classes)
             offsets[name] = (start, start + width)
             start += width
-        stacked = np.ascontiguousarray(
-            np.hstack([self.heads[name].coef for name in HEADS]), dtype=np.float32
-        )
+        heads = [self.heads[name] for name in HEADS]
+        stacked = np.ascontiguousarray(np.hstack([h.coef for h in heads]), dtype=np.float32)
         stacked.setflags(write=False)
         object.__setattr__(self, "_stacked", stacked)
         object.__setattr__(self, "_offsets", offsets)
+        # every head's intercepts and temperature side by side, so one pass scores all heads
+        object.__setattr__(
+            self, "_intercepts", np.hstack([h.intercept for h in heads]).astype(np.float32)
+        )
+        temperatures = [np.full(len(h.classes), h.temperature, np.float32) for h in heads]
+        object.__setattr__(self, "_temperatures", np.hstack(temperatures))
+        object.__setattr__(self, "_starts", np.array([offsets[n][0] for n in HEADS]))
+        object.__setattr__(self, "_widths", np.array([len(h.classes) for h in heads]))
 
     @property
     def version(self) -> str:
@@ -71,18 +82,29 @@ class TriageModel:
         """Calibrated class probabilities of every head for one cleaned message."""
         idx, values = vectorize(analyze(text, role), self.vocabulary, self.idf)
         raw = values @ self._stacked[idx] if len(idx) else np.zeros(self._stacked.shape[1])
+        probs = _softmax_by_head(
+            (raw + self._intercepts) / self._temperatures, self._starts, self._widths
+        ).tolist()
         out: dict[str, Prediction] = {}
         for name in HEADS:
-            head = self.heads[name]
+            classes = self.heads[name].classes
             lo, hi = self._offsets[name]
-            probs = softmax((raw[lo:hi] + head.intercept) / head.temperature)
-            best = int(np.argmax(probs))
+            head_probs = probs[lo:hi]
+            best = max(range(len(classes)), key=head_probs.__getitem__)
             out[name] = Prediction(
-                head.classes[best],
-                float(probs[best]),
-                {c: float(p) for c, p in zip(head.classes, probs, strict=True)},
+                classes[best], head_probs[best], dict(zip(classes, head_probs, strict=True))
             )
         return out
+
+
+def _softmax_by_head(
+    scores: npt.NDArray[np.floating[Any]], starts: npt.NDArray[np.int64], widths: Any
+) -> npt.NDArray[np.float64]:
+    """`softmax` of each head's slice of `scores` (the heads side by side), in one pass: a
+    message's three heads cost a few array operations instead of a dozen each."""
+    wide = scores.astype(np.float64)
+    shifted = np.exp(wide - np.repeat(np.maximum.reduceat(wide, starts), widths))
+    return shifted / np.repeat(np.add.reduceat(shifted, starts), widths)
 
 
 def softmax(scores: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.float64]:
