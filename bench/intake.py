@@ -4,7 +4,10 @@ on a machine whose speed drifts.
 Each run builds the core on a fresh database, sends the bench's bilingual messages through the
 intake (`App.intake.submit`, groups of `--group` at a time, as concurrent callers would) after a
 warm-up, and reports per ticket: CPU of the whole process (intake writer, outbox relay, ETA
-refresher), CPU of the database's backends (PostgreSQL), and wall time.
+refresher, all running as in a server; the relay's last deliveries are inside the measured
+window), CPU of the database's backends (PostgreSQL), and wall time. Smaller `--group`s show
+what each unit of work costs beyond its messages (at c=32 the HTTP bench forms groups of about
+8-15 per server process, ADR 0016).
 
 `--against REV` runs the working tree and the committed `src/` of REV *side by side*, each in its
 own process on its own database, `--rounds` times: both see the same machine at the same moment,
@@ -71,12 +74,15 @@ def measure(url: str, tickets: int, group: int, seed: int) -> dict[str, float]:
                 for future in futures:
                     future.result()
 
+        core.start_background()  # the outbox relay and the ETA refresher, as a server runs them
         send(commands("warm", WARM_UP))
+        core.relay.drain()
         todo = commands("measured", tickets)
         backends = postgres_backend_pids(url) if url.startswith("postgresql") else []
         db_before = sum(process_cpu_seconds(pid) for pid in backends)
         cpu_before, wall_before = time.process_time(), time.perf_counter()
         send(todo)
+        core.relay.drain()  # what is still to deliver is part of these tickets' cost
         cpu = time.process_time() - cpu_before
         wall = time.perf_counter() - wall_before
         db = sum(process_cpu_seconds(pid) for pid in backends) - db_before
