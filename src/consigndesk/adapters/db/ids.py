@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from collections import deque
 
-from sqlalchemy import Integer, Table, func, literal, select, union_all
+from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
+
+# `counts[i]` new ids from the sequence of `tables[i]`, for all tables at once. One statement text
+# whatever the tables and counts (arrays as parameters), so it is built, parsed and prepared once.
+_FROM_SEQUENCES = text(
+    "SELECT wanted.name, nextval(pg_get_serial_sequence(wanted.name, 'id')) AS id"
+    " FROM unnest(CAST(:tables AS text[]), CAST(:counts AS integer[])) AS wanted(name, n),"
+    " generate_series(1, wanted.n)"
+)
 
 
 class IdAllocator:
@@ -39,18 +47,12 @@ class IdAllocator:
     def _from_sequences(self) -> None:
         """One round trip for every table something is expected of."""
         wanted, self._wanted = self._wanted, {}
-        query = union_all(
-            *(
-                select(
-                    literal(name).label("name"),
-                    func.nextval(func.pg_get_serial_sequence(name, "id")).label("id"),
-                ).select_from(func.generate_series(1, count, type_=Integer))
-                for name, count in wanted.items()
-            )
-        )
         taken: dict[str, list[int]] = {name: [] for name in wanted}
         with self.session.no_autoflush:  # sequences do not depend on pending rows
-            for name, new_id in self.session.execute(query):
+            rows = self.session.execute(
+                _FROM_SEQUENCES, {"tables": list(wanted), "counts": list(wanted.values())}
+            )
+            for name, new_id in rows:
                 taken[name].append(new_id)
         for name, ids in taken.items():
             self._free.setdefault(name, deque()).extend(sorted(ids))
