@@ -50,7 +50,10 @@ class Intake:
         self._max_batch = max_batch
         self._lull = lull
         self._linger = linger
-        self._queue: queue.SimpleQueue[Pending | None] = queue.SimpleQueue()
+        # Not a SimpleQueue: on CPython 3.11 its get(timeout=...) can block until the next put
+        # when the deadline passes inside the call (a lull is half a millisecond), and the group
+        # the writer holds would wait for a message that may never come.
+        self._queue: queue.Queue[Pending | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
