@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from datetime import datetime
+from functools import cache
 from typing import Any, Protocol
 
 from sqlalchemy import (
@@ -157,6 +158,20 @@ class TicketRepository:
         return stored + pending
 
 
+# Read with every group of messages: built once (`wanted`: an expanding list).
+@cache
+def _customers_by_external_id() -> Select[Customer]:
+    """Built on first use: `Customer` is mapped when the unit of work starts, not on import."""
+    return select(Customer).where(
+        tables.customers.c.external_id.in_(bindparam("wanted", expanding=True))
+    )
+
+
+_ORDER_VIEWS = select(tables.orders.c.order_ref, tables.orders.c.view).where(
+    tables.orders.c.order_ref.in_(bindparam("wanted", expanding=True))
+)
+
+
 class CustomerRepository:
     def __init__(self, session: Session, ids: IdAllocator) -> None:
         self.session = session
@@ -168,9 +183,7 @@ class CustomerRepository:
         wanted = [e for e in external_ids if e not in self._by_external_id]
         if not wanted:
             return
-        found = self.session.scalars(
-            select(Customer).where(tables.customers.c.external_id.in_(wanted))
-        )
+        found = self.session.scalars(_customers_by_external_id(), {"wanted": wanted})
         self._by_external_id.update(dict.fromkeys(wanted))
         self._by_external_id.update({c.external_id: c for c in found})
         new = sum(1 for e in wanted if self._by_external_id[e] is None)
@@ -309,11 +322,7 @@ class OrderRepository:
         external ids) in one query each, for a group of messages."""
         wanted = sorted({r for r in refs if r not in self._views})
         if wanted:
-            rows = self.session.execute(
-                select(tables.orders.c.order_ref, tables.orders.c.view).where(
-                    tables.orders.c.order_ref.in_(wanted)
-                )
-            )
+            rows = self.session.execute(_ORDER_VIEWS, {"wanted": wanted})
             self._views.update(dict.fromkeys(wanted))
             self._views.update({r[0]: r[1] for r in rows})
         customers = sorted({c for c in open_for if c not in self._latest_open})

@@ -102,6 +102,30 @@ class QueueLengths:
                 _tally(self._queues, after, 1)
 
 
+# Read with every group of new tickets: built once (building them cost about as much as running).
+# Agents' loads come from the small partial index of held tickets.
+_LOADS = (
+    select(t.tickets.c.assignee_id, func.count())
+    .where(t.HELD_TICKET)
+    .group_by(t.tickets.c.assignee_id)
+)
+_IN_HOUSE_ONLY_GROUPS = select(t.groups.c.key).where(t.groups.c.in_house_only)
+_ACTIVE_AGENTS = (
+    select(
+        t.agents.c.id,
+        t.agents.c.groups,
+        t.agents.c.capacity,
+        t.agents.c.online,
+        t.agents.c.active,
+        t.agents.c.team,
+        t.agents.c.vip,
+        t.agents.c.last_assigned_at,
+    )
+    .where(t.agents.c.active)
+    .order_by(t.agents.c.id)
+)
+
+
 class RoutingRepository:
     """Agents' loads and each group's queue length by priority: one read per unit of work.
 
@@ -145,14 +169,9 @@ class RoutingRepository:
 
     def _counts(self) -> tuple[Counter[int], Queues]:
         if not self._counts_read:
-            tk = t.tickets.c
-            query = (
-                select(tk.assignee_id, func.count())
-                .where(t.HELD_TICKET)  # read from the small partial index of held tickets
-                .group_by(tk.assignee_id)
-            )
+            query = _LOADS
             if self._tracked:
-                query = query.where(tk.id.not_in(list(self._tracked)))
+                query = query.where(t.tickets.c.id.not_in(list(self._tracked)))
             with self.session.no_autoflush:  # this unit of work's own are counted from memory
                 for agent_id, n in self.session.execute(query):
                     self._loads[int(agent_id)] += int(n)
@@ -182,23 +201,13 @@ class RoutingRepository:
 
     def in_house_only_groups(self) -> set[str]:
         if self._in_house is None:
-            rows = self.session.execute(select(t.groups.c.key).where(t.groups.c.in_house_only))
+            rows = self.session.execute(_IN_HOUSE_ONLY_GROUPS)
             self._in_house = {r[0] for r in rows}
         return set(self._in_house)
 
     def candidates(self, agent_id: int | None = None) -> list[Candidate]:
         """Active agents with their current load (one agent if `agent_id` is given)."""
         if self._agents is None:
-            query = select(
-                t.agents.c.id,
-                t.agents.c.groups,
-                t.agents.c.capacity,
-                t.agents.c.online,
-                t.agents.c.active,
-                t.agents.c.team,
-                t.agents.c.vip,
-                t.agents.c.last_assigned_at,
-            ).where(t.agents.c.active)
             self._agents = [
                 Candidate(
                     agent_id=int(r.id),
@@ -210,7 +219,7 @@ class RoutingRepository:
                     vip=bool(r.vip),
                     last_assigned_at=r.last_assigned_at,
                 )
-                for r in self.session.execute(query.order_by(t.agents.c.id))
+                for r in self.session.execute(_ACTIVE_AGENTS)
             ]
         loads = self._counts()[0]
         return [
