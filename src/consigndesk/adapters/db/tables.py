@@ -7,6 +7,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    ColumnElement,
     DateTime,
     Float,
     ForeignKey,
@@ -387,14 +388,18 @@ attachments = Table(
 Index("ix_tickets_status_id", tickets.c.status, tickets.c.id)
 Index("ix_tickets_group_id", tickets.c.group, tickets.c.id)
 Index("ix_tickets_order_ref", tickets.c.order_ref)
-# In its group's queue: new or open, and nobody's yet. The statuses are rendered as literals, so
-# that the planner can match a query to the partial index below.
-WAITING_TICKET = and_(
-    tickets.c.assignee_id.is_(None),
-    tickets.c.status.in_(
-        bindparam("waiting", list(QUEUE_STATUSES), expanding=True, literal_execute=True)
-    ),
-)
+
+
+def _status_among(name: str, statuses: tuple[str, ...]) -> ColumnElement[bool]:
+    """`status IN (...)` with the statuses rendered as literals, so that the planner can match a
+    query to a partial index with the same predicate (a parameter it cannot)."""
+    return tickets.c.status.in_(
+        bindparam(name, list(statuses), expanding=True, literal_execute=True)
+    )
+
+
+# In its group's queue: new or open, and nobody's yet.
+WAITING_TICKET = and_(tickets.c.assignee_id.is_(None), _status_among("waiting", QUEUE_STATUSES))
 # a group's queue in order (P1 first, then the oldest): its head is read without a sort
 Index(
     "ix_tickets_waiting",
@@ -409,12 +414,7 @@ Index(
 # Routing counts every agent's load with each group of new tickets; a partial index holds only
 # these few rows, so the count never reads the backlog of waiting tickets, and a new (unassigned)
 # ticket adds nothing to it.
-HELD_TICKET = and_(
-    tickets.c.assignee_id.is_not(None),
-    tickets.c.status.in_(
-        bindparam("held", list(LOAD_STATUSES), expanding=True, literal_execute=True)
-    ),
-)
+HELD_TICKET = and_(tickets.c.assignee_id.is_not(None), _status_among("held", LOAD_STATUSES))
 Index(
     "ix_tickets_held",
     tickets.c.assignee_id,
