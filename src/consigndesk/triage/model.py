@@ -54,25 +54,26 @@ class TriageModel:
     _widths: npt.NDArray[np.int64] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        offsets: dict[str, tuple[int, int]] = {}
-        start = 0
-        for name in HEADS:
-            width = len(self.heads[name].classes)
-            offsets[name] = (start, start + width)
-            start += width
         heads = [self.heads[name] for name in HEADS]
+        widths = np.array([len(h.classes) for h in heads])
+        starts = np.concatenate(([0], np.cumsum(widths)[:-1]))
+        offsets = {
+            name: (int(a), int(a + w)) for name, a, w in zip(HEADS, starts, widths, strict=True)
+        }
         stacked = np.ascontiguousarray(np.hstack([h.coef for h in heads]), dtype=np.float32)
         stacked.setflags(write=False)
-        object.__setattr__(self, "_stacked", stacked)
-        object.__setattr__(self, "_offsets", offsets)
         # every head's intercepts and temperature side by side, so one pass scores all heads
-        object.__setattr__(
-            self, "_intercepts", np.hstack([h.intercept for h in heads]).astype(np.float32)
-        )
-        temperatures = [np.full(len(h.classes), h.temperature, np.float32) for h in heads]
-        object.__setattr__(self, "_temperatures", np.hstack(temperatures))
-        object.__setattr__(self, "_starts", np.array([offsets[n][0] for n in HEADS]))
-        object.__setattr__(self, "_widths", np.array([len(h.classes) for h in heads]))
+        intercepts = np.hstack([h.intercept for h in heads]).astype(np.float32)
+        temperatures = np.repeat(np.array([h.temperature for h in heads], np.float32), widths)
+        for name, value in (
+            ("_stacked", stacked),
+            ("_offsets", offsets),
+            ("_intercepts", intercepts),
+            ("_temperatures", temperatures),
+            ("_starts", starts),
+            ("_widths", widths),
+        ):
+            object.__setattr__(self, name, value)
 
     @property
     def version(self) -> str:
@@ -98,7 +99,9 @@ class TriageModel:
 
 
 def _softmax_by_head(
-    scores: npt.NDArray[np.floating[Any]], starts: npt.NDArray[np.int64], widths: Any
+    scores: npt.NDArray[np.floating[Any]],
+    starts: npt.NDArray[np.int64],
+    widths: npt.NDArray[np.int64],
 ) -> npt.NDArray[np.float64]:
     """`softmax` of each head's slice of `scores` (the heads side by side), in one pass: a
     message's three heads cost a few array operations instead of a dozen each."""
