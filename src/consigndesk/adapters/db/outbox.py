@@ -7,7 +7,17 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
-from sqlalchemy import BigInteger, ColumnElement, Executable, Row, any_, bindparam, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Executable,
+    Row,
+    Update,
+    any_,
+    bindparam,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -20,8 +30,32 @@ log = structlog.get_logger(__name__)
 
 MAX_ATTEMPTS = 10
 
-Write = Callable[[Executable], Any]
-"""Runs an UPDATE of outbox rows in the batch's write transaction."""
+Write = Callable[[Executable, dict[str, Any]], Any]
+"""Runs an UPDATE of outbox rows, with its parameters, in the batch's write transaction."""
+
+# The relay runs these with every commit that wrote events: built once, not per round.
+_o = tables.outbox.c
+_PENDING = (
+    select(_o.seq, _o.event_id, _o.name, _o.payload, _o.occurred_at)
+    .where(_o.published_at.is_(None), _o.attempts < MAX_ATTEMPTS)
+    .order_by(_o.seq)
+    .limit(bindparam("batch"))
+)
+_CLAIM_PENDING = _PENDING.with_for_update(skip_locked=True)
+
+
+def _mark_delivered(among: ColumnElement[bool]) -> Update:
+    return (
+        update(tables.outbox)
+        .where(among)
+        .values(published_at=bindparam("now"), attempts=_o.attempts + 1)
+    )
+
+
+# On PostgreSQL the batch's sequence numbers are one array parameter, so the statement's text
+# is the same whatever the batch's length (parsed and prepared once, no list to render).
+_MARK_ANY = _mark_delivered(_o.seq == any_(bindparam("seqs", type_=ARRAY(BigInteger))))
+_MARK_IN = _mark_delivered(_o.seq.in_(bindparam("seqs", expanding=True)))
 
 
 class OutboxRelay:
@@ -68,39 +102,21 @@ class OutboxRelay:
             return len(rows), self._deliver_batch(rows, session.execute)
 
     def _pending(self, session: Session, *, claim: bool) -> list[Row[Any]]:
-        o = tables.outbox.c
-        query = (
-            select(o.seq, o.event_id, o.name, o.payload, o.occurred_at)
-            .where(o.published_at.is_(None), o.attempts < MAX_ATTEMPTS)
-            .order_by(o.seq)
-            .limit(self._batch)
-        )
-        if claim:
-            query = query.with_for_update(skip_locked=True)
-        return list(session.execute(query))
+        query = _CLAIM_PENDING if claim else _PENDING
+        return list(session.execute(query, {"batch": self._batch}))
 
-    def _write_alone(self, statement: Executable) -> None:
+    def _write_alone(self, statement: Executable, params: dict[str, Any]) -> None:
         with self._db.write_sessions.begin() as session:
-            session.execute(statement)
+            session.execute(statement, params)
 
     def _deliver_batch(self, rows: list[Row[Any]], write: Write) -> int:
         """Publish each row, then mark the delivered ones in one write (on SQLite every write
         transaction takes the lock); `write` runs a statement in the batch's write transaction."""
         done = [row.seq for row in rows if self._deliver(row, write)]
         if done:
-            write(
-                update(tables.outbox)
-                .where(self._among(done))
-                .values(published_at=utcnow(), attempts=tables.outbox.c.attempts + 1)
-            )
+            marked = _MARK_IN if self._db.is_sqlite else _MARK_ANY
+            write(marked, {"seqs": done, "now": utcnow()})
         return len(done)
-
-    def _among(self, seqs: list[int]) -> ColumnElement[bool]:
-        """`seq IN (...)`; on PostgreSQL one array parameter, so the statement's text is the same
-        whatever the batch's length (parsed and prepared once, no parameter list to render)."""
-        if self._db.is_sqlite:
-            return tables.outbox.c.seq.in_(seqs)
-        return tables.outbox.c.seq == any_(bindparam("seqs", seqs, type_=ARRAY(BigInteger)))
 
     def _deliver(self, row: Row[Any], write: Write) -> bool:
         envelope = Envelope(
@@ -116,7 +132,8 @@ class OutboxRelay:
             write(
                 update(tables.outbox)
                 .where(tables.outbox.c.seq == row.seq)
-                .values(attempts=tables.outbox.c.attempts + 1, last_error=str(exc)[:2000])
+                .values(attempts=tables.outbox.c.attempts + 1, last_error=str(exc)[:2000]),
+                {},
             )
             return False
         return True
