@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Text, cast, select
+from sqlalchemy.exc import IntegrityError, StatementError
 
 from consigndesk.adapters.db import tables
 from consigndesk.adapters.db.bulk import insert_pending, insert_rows
@@ -16,6 +16,7 @@ from consigndesk.domain.people import Customer
 from consigndesk.domain.tickets import Message, Ticket
 from tests.statements import statements
 
+OUTBOX_ROW = {"event_id": "e", "name": "n", "payload": {}, "occurred_at": datetime.now(UTC)}
 AWKWARD = "tab\there, new\nline, back\\slash, quote ' and \" , 中文 🙂, \\N, end"
 
 
@@ -40,6 +41,49 @@ def test_rows_come_back_exactly_as_given(core: App) -> None:
     with core.database.read_sessions() as session:
         stored = session.execute(select(*columns).order_by(tables.outbox.c.seq)).mappings().all()
     assert [dict(row) for row in stored] == rows
+
+
+def test_timestamps_and_json_are_stored_as_an_insert_stores_them(core: App) -> None:
+    """Whatever the zone a timestamp is given in, the same instant (to the microsecond) comes
+    back in UTC; a JSON column given None holds a JSON null, as after an INSERT."""
+    shanghai = timezone(timedelta(hours=8))
+    given = datetime(2026, 11, 25, 23, 59, 59, 999999, tzinfo=shanghai)
+    at = datetime(2026, 11, 25, 15, 59, 59, 999999, tzinfo=UTC)
+
+    def row(ticket_id: int) -> dict[str, object]:
+        return {
+            "ticket_id": ticket_id,
+            "event_id": f"e{ticket_id}",
+            "action": "a",
+            "actor_type": "system",
+            "actor_id": None,
+            "actor_name": "",
+            "detail": None,
+            "reason": "",
+            "at": given,
+        }
+
+    with core.uow() as uow:
+        customer = uow.customers.add(Customer(external_id="c", name="王伟"))
+        tickets = [
+            uow.tickets.add(Ticket(customer_id=customer.stored_id, channel="api", subject="s"))
+            for _ in range(2)
+        ]
+        uow.session.flush()
+        insert_rows(uow.session, tables.timeline, [row(tickets[0].stored_id)])
+        uow.session.execute(tables.timeline.insert(), [row(tickets[1].stored_id)])
+        uow.session.commit()
+    with core.database.read_sessions() as session:
+        stored = session.execute(
+            select(
+                tables.timeline.c.at, tables.timeline.c.detail, cast(tables.timeline.c.detail, Text)
+            ).order_by(tables.timeline.c.id)
+        ).all()
+    assert [tuple(r) for r in stored] == [(at, None, "null")] * 2
+    assert stored[0].at.tzinfo == UTC
+    naive = {**OUTBOX_ROW, "occurred_at": at.replace(tzinfo=None)}
+    with core.uow() as uow, pytest.raises((ValueError, StatementError), match="naive"):
+        insert_rows(uow.session, tables.outbox, [naive])
 
 
 def test_defaults_are_filled_in_and_rows_follow_the_transaction(core: App) -> None:

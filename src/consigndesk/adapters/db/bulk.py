@@ -12,10 +12,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Table, inspect
+from sqlalchemy import JSON, Connection, Dialect, Table, inspect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.types import TypeEngine
+
+from consigndesk.adapters.db.engine import JSON_DUMPS
+from consigndesk.adapters.db.tables import UtcDateTime
 
 Processor = Callable[[Any], Any] | None
 
@@ -105,10 +109,20 @@ def _scalar_defaults(table: Table, given: tuple[str, ...]) -> dict[str, Any]:
 def _copy_command(
     dialect: Dialect, table: Table, names: tuple[str, ...]
 ) -> tuple[str, tuple[Processor, ...]]:
-    """The COPY statement, and each column's bind conversion (JSON, UTC timestamps) as the
-    dialect would apply it to an INSERT's parameters."""
+    """The COPY statement, and each column's conversion to what COPY sends."""
     quote = dialect.identifier_preparer
     columns = ", ".join(quote.quote(name) for name in names)
     command = f"COPY {quote.format_table(table)} ({columns}) FROM STDIN"
-    types = (table.c[name].type.dialect_impl(dialect) for name in names)
-    return command, tuple(kind.bind_processor(dialect) for kind in types)
+    return command, tuple(_as_copy_text(table.c[name].type, dialect) for name in names)
+
+
+def _as_copy_text(kind: TypeEngine[Any], dialect: Dialect) -> Processor:
+    """JSON and UTC timestamps become their text here, as an INSERT would store them: a dozen
+    JSON values and two dozen timestamps go into a new ticket's rows, and psycopg's own
+    conversion of a timestamp costs three times as much as `isoformat` (a JSON value has to be
+    wrapped for it first). Other columns get the dialect's usual bind conversion."""
+    if isinstance(kind, JSON):
+        return JSON_DUMPS  # None too: an INSERT stores a JSON null, not NULL
+    if isinstance(kind, UtcDateTime):
+        return lambda value: None if value is None else kind.utc(value).isoformat()
+    return kind.dialect_impl(dialect).bind_processor(dialect)
