@@ -46,6 +46,16 @@ def test_a_group_of_new_tickets_is_inserted_once_per_table(core: App) -> None:
         assert by_id[r.ticket_id].eta_seconds == r.ticket.eta_seconds is not None
 
 
+def test_measuring_a_queue_midway_writes_nothing_early(core: App) -> None:
+    """Nothing was routed yet, so routing the group's first ticket measures its queue's response
+    times and arrivals; those reads of stored history must not flush the rows added so far."""
+    batch = [message(f"c{i}", body) for i, body in enumerate(["我的快递到哪了？", "退款呢"] * 3)]
+    with statements(core.database.engine) as seen:
+        core.tickets.receive_customer_messages(core.uow(), batch)
+    for table in ("customers", "tickets", "messages"):
+        assert seen[f"insert into {table}"] == 1, table
+
+
 def test_attachments_are_inserted_with_their_ticket_in_one_statement(core: App) -> None:
     pdf = b"%PDF-1.4\n" + b"0" * 500
     with statements(core.database.engine) as seen:

@@ -358,12 +358,14 @@ class RoutingRepository:
         )
 
     def arrivals(self, group: str, since: datetime) -> dict[str, int]:
-        """Tickets opened in `group` since then, by priority."""
-        rows = self.session.execute(
-            select(t.tickets.c.priority, func.count())
-            .where(t.tickets.c.group == group, t.tickets.c.created_at >= since)
-            .group_by(t.tickets.c.priority)
-        )
+        """Tickets opened in `group` since then, by priority (stored ones: like `durations`, a
+        measurement of the past that never writes this unit of work's new rows early)."""
+        with self.session.no_autoflush:
+            rows = self.session.execute(
+                select(t.tickets.c.priority, func.count())
+                .where(t.tickets.c.group == group, t.tickets.c.created_at >= since)
+                .group_by(t.tickets.c.priority)
+            ).all()
         return {r[0]: int(r[1]) for r in rows}
 
     def durations(
@@ -373,7 +375,14 @@ class RoutingRepository:
 
         The assignment time is the last routing or manual assignment recorded in the timeline
         before the moment measured; a ticket answered without one counts from its creation.
+        Only stored tickets count, so the reads never write this unit of work's new rows early.
         """
+        with self.session.no_autoflush:
+            return self._durations(group, since, limit)
+
+    def _durations(
+        self, group: str, since: datetime, limit: int
+    ) -> tuple[list[float], list[float]]:
         tickets = self.session.execute(
             select(
                 t.tickets.c.id,
