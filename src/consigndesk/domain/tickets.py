@@ -56,6 +56,10 @@ ALLOWED_TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.CLOSED: frozenset(),
 }
 
+CHANNELS = frozenset(Channel)
+PRIORITIES = frozenset(Priority)
+INTENTS = frozenset(Intent)
+
 REFERENCE_PREFIX = "CD-"
 
 
@@ -119,7 +123,7 @@ class Ticket:
         language: str = "en",
         created_at: datetime | None = None,
     ) -> None:
-        if channel not in set(Channel):
+        if channel not in CHANNELS:
             raise InvalidInput(f"unknown channel {channel!r}")
         self.id: int | None = None
         self.customer_id = customer_id
@@ -263,12 +267,12 @@ class Ticket:
         )
 
     def set_priority(self, priority: str, actor: Actor, reason: str = "") -> None:
-        if priority not in set(Priority):
+        if priority not in PRIORITIES:
             raise InvalidInput(f"unknown priority {priority!r}")
         self._set("priority", priority, actor, reason)
 
     def set_intent(self, intent: str, actor: Actor, reason: str = "") -> None:
-        if intent not in set(Intent):
+        if intent not in INTENTS:
             raise InvalidInput(f"unknown intent {intent!r}")
         self._set("intent", intent, actor, reason)
 

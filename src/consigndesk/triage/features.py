@@ -58,16 +58,14 @@ def fit_vocabulary(
 def vectorize(
     feats: Sequence[str], vocab: Mapping[str, int], idf: npt.NDArray[np.float32]
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-    """Sparse l2-normalised tf-idf (sublinear tf) of one document as (indices, values)."""
-    # Count the strings first (in C), then look up each distinct one: a feature repeats often.
-    counts = Counter(feats)
-    ids = np.fromiter(map(vocab.get, counts, itertools.repeat(-1)), np.int64, len(counts))
-    known = ids >= 0
-    if not known.any():
+    """Sparse l2-normalised tf-idf (sublinear tf) of one document as (indices, values), the
+    indices ascending. A document's feature strings are nearly all distinct, so each is looked up
+    as it comes and the known ids are counted, in C, rather than the strings first."""
+    ids = np.fromiter(map(vocab.get, feats, itertools.repeat(-1)), np.int64, len(feats))
+    idx, tf = np.unique(ids[ids >= 0], return_counts=True)
+    if not len(idx):
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-    idx = ids[known]
-    tf = np.fromiter(counts.values(), np.float32, len(counts))[known]
-    values = ((1.0 + np.log(tf)) * idf[idx]).astype(np.float32)
+    values = ((1.0 + np.log(tf.astype(np.float32))) * idf[idx]).astype(np.float32)
     values /= np.float32(np.linalg.norm(values))
     return idx, values
 
