@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Column, Integer, LargeBinary, MetaData, Table, Text, cast, select
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from consigndesk.adapters.db import tables
 from consigndesk.adapters.db.bulk import insert_pending, insert_rows
+from consigndesk.adapters.db.engine import JSON_DUMPS
 from consigndesk.adapters.db.uow import WRITTEN_IN_BULK
 from consigndesk.bootstrap import App
 from consigndesk.domain.people import Customer
@@ -40,7 +41,11 @@ def test_rows_come_back_exactly_as_given(core: App) -> None:
     columns = [tables.outbox.c[name] for name in rows[0]]
     with core.database.read_sessions() as session:
         stored = session.execute(select(*columns).order_by(tables.outbox.c.seq)).mappings().all()
+        texts = session.scalars(
+            select(cast(tables.outbox.c.payload, Text)).order_by(tables.outbox.c.seq)
+        ).all()
     assert [dict(row) for row in stored] == rows
+    assert texts == [JSON_DUMPS(row["payload"]) for row in rows]  # as the serializer wrote it
 
 
 def test_timestamps_and_json_are_stored_as_an_insert_stores_them(core: App) -> None:
@@ -110,6 +115,19 @@ def test_timestamps_inside_json_are_stored_as_iso_text(core: App) -> None:
     with core.database.read_sessions() as session:
         stored = session.scalar(select(tables.outbox.c.payload))
     assert stored == {"due": at.isoformat(), "at": [at.isoformat()]}
+
+
+def test_a_column_json_cannot_carry_is_refused_before_anything_is_sent(core: App) -> None:
+    if core.database.is_sqlite:
+        pytest.skip("SQLite inserts with an executemany, which converts every column type")
+    files = Table("files", MetaData(), Column("id", Integer), Column("data", LargeBinary))
+    with (
+        core.uow() as uow,
+        statements(core.database.engine) as seen,
+        pytest.raises(TypeError, match=r"files\.data"),
+    ):
+        insert_rows(uow.session, files, [{"id": 1, "data": b"%PDF"}])
+    assert not seen
 
 
 def test_a_duplicate_key_is_an_integrity_error(core: App) -> None:

@@ -1,27 +1,25 @@
-"""Many rows of one table in one go: COPY on PostgreSQL, an executemany elsewhere.
+"""Many rows of one table in one go: one INSERT on PostgreSQL, an executemany elsewhere.
 
 psycopg runs an executemany as one statement per row, and sends and polls for each; a group
-commit writes dozens of outbox and timeline rows, and on PostgreSQL COPY streams them in one
-command at half the client CPU and less server work (ADR 0017). The ORM's new customers,
-tickets and messages take the same path (`insert_pending`).
+commit writes dozens of outbox and timeline rows. On PostgreSQL the rows travel as one JSON
+document, the single parameter of `INSERT … SELECT … FROM json_populate_recordset(…)` (ADR 0020):
+orjson writes it in C, the statement's text is the same for every group (psycopg prepares it
+once), and it costs one round trip. The ORM's new customers, tickets and messages take the same
+path (`insert_pending`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, Connection, Dialect, Table, inspect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import JSON, Boolean, Dialect, Float, Integer, String, Table, inspect
 from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state
-from sqlalchemy.types import TypeEngine
 
 from consigndesk.adapters.db.engine import JSON_DUMPS
 from consigndesk.adapters.db.tables import UtcDateTime
-
-Processor = Callable[[Any], Any] | None
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -34,32 +32,12 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
         return
     given = tuple(rows[0])
     defaults = _scalar_defaults(table, given)
-    names = given + tuple(defaults)
-    command, processors = _copy_command(connection.dialect, table, names)
-    raw = connection.connection.driver_connection
-    with raw.cursor() as cursor:  # type: ignore[union-attr]
-        _announce(connection, cursor, command)
-        try:
-            with cursor.copy(command) as copy:
-                for row in rows:
-                    values = [*(row[name] for name in given), *defaults.values()]
-                    copy.write_row(
-                        [v if p is None else p(v) for v, p in zip(values, processors, strict=True)]
-                    )
-        except connection.dialect.loaded_dbapi.Error as exc:
-            # As SQLAlchemy raises it for an INSERT: a duplicate key is an IntegrityError.
-            raise DBAPIError.instance(
-                command,
-                None,
-                exc,
-                connection.dialect.loaded_dbapi.Error,
-                dialect=connection.dialect,
-            ) from exc
-
-
-def _announce(connection: Connection, cursor: Any, command: str) -> None:
-    """Statement listeners (logging, counting) see the COPY like any statement SQLAlchemy sends."""
-    connection.dispatch.before_cursor_execute(connection, cursor, command, None, None, True)
+    statement, timestamps = _insert_from_json(connection.dialect, table, given + tuple(defaults))
+    for name in timestamps:  # as the column type refuses them in an INSERT
+        if any(row[name] is not None and row[name].tzinfo is None for row in rows):
+            raise ValueError(f"naive datetime given to the UTC column {table.name}.{name}")
+    document = JSON_DUMPS([{**row, **defaults} for row in rows] if defaults else rows)
+    connection.exec_driver_sql(statement, (document,))
 
 
 def insert_pending(session: Session, classes: Iterable[type]) -> None:
@@ -96,7 +74,7 @@ def _columns(mapper: Mapper[Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def _scalar_defaults(table: Table, given: tuple[str, ...]) -> dict[str, Any]:
-    """The plain-value column defaults an INSERT would fill in (COPY fills in only the
+    """The plain-value column defaults an INSERT would fill in (the statement fills in only the
     database's own); columns with computed defaults must be given."""
     return {
         column.name: column.default.arg  # type: ignore[attr-defined]
@@ -105,24 +83,33 @@ def _scalar_defaults(table: Table, given: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
+AS_JSON_WRITES = (String, Integer, Float, Boolean, JSON, UtcDateTime)
+"""Column types whose values a JSON document carries faithfully (Text is a String)."""
+
+
 @cache
-def _copy_command(
+def _insert_from_json(
     dialect: Dialect, table: Table, names: tuple[str, ...]
-) -> tuple[str, tuple[Processor, ...]]:
-    """The COPY statement, and each column's conversion to what COPY sends."""
+) -> tuple[str, tuple[str, ...]]:
+    """The INSERT that reads rows from a JSON array of objects, and the names of its UTC
+    timestamp columns. The table's row type converts each value as an INSERT's parameter would
+    be; a JSON column given None holds a JSON null, as after an INSERT, not NULL. Values go into
+    the document as JSON writes them (timestamps as ISO 8601 text), so only column types whose
+    values survive that are accepted."""
     quote = dialect.identifier_preparer
-    columns = ", ".join(quote.quote(name) for name in names)
-    command = f"COPY {quote.format_table(table)} ({columns}) FROM STDIN"
-    return command, tuple(_as_copy_text(table.c[name].type, dialect) for name in names)
-
-
-def _as_copy_text(kind: TypeEngine[Any], dialect: Dialect) -> Processor:
-    """JSON and UTC timestamps become their text here, as an INSERT would store them: a dozen
-    JSON values and two dozen timestamps go into a new ticket's rows, and psycopg's own
-    conversion of a timestamp costs three times as much as `isoformat` (a JSON value has to be
-    wrapped for it first). Other columns get the dialect's usual bind conversion."""
-    if isinstance(kind, JSON):
-        return JSON_DUMPS  # None too: an INSERT stores a JSON null, not NULL
-    if isinstance(kind, UtcDateTime):
-        return lambda value: None if value is None else kind.utc(value).isoformat()
-    return kind.dialect_impl(dialect).bind_processor(dialect)
+    selected = []
+    for name in names:
+        kind = table.c[name].type
+        if isinstance(kind, JSON):
+            selected.append(f"coalesce({quote.quote(name)}, 'null'::json)")
+            continue
+        if not isinstance(kind, AS_JSON_WRITES):
+            raise TypeError(f"{table.name}.{name}: JSON cannot carry a {kind!r} faithfully")
+        selected.append(quote.quote(name))
+    target = quote.format_table(table)
+    statement = (
+        f"INSERT INTO {target} ({', '.join(quote.quote(n) for n in names)}) "
+        f"SELECT {', '.join(selected)} FROM json_populate_recordset(NULL::{target}, %s::json)"
+    )
+    timestamps = tuple(n for n in names if isinstance(table.c[n].type, UtcDateTime))
+    return statement, timestamps

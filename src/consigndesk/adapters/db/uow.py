@@ -22,7 +22,7 @@ from consigndesk.domain.people import Customer
 from consigndesk.domain.tickets import Message, Ticket
 
 WRITTEN_IN_BULK = (Customer, Ticket, Message)
-"""New objects of these classes are written a table at a time, parents first (ADR 0017)."""
+"""New objects of these classes are written a table at a time, parents first (ADR 0017, 0020)."""
 
 
 class SqlUnitOfWork:
