@@ -9,6 +9,15 @@ from consigndesk.domain.attachments import Upload
 from consigndesk.domain.events import Actor
 
 
+def _drop_nul(command: object, *names: str) -> None:
+    """Text we store never holds U+0000: PostgreSQL's text cannot, and nobody means one (it
+    arrives from broken mail, pasted binary or a client's bug). The rest of the text stays."""
+    for name in names:
+        value = getattr(command, name)
+        if value and "\x00" in value:
+            object.__setattr__(command, name, value.replace("\x00", ""))
+
+
 @dataclass(frozen=True, kw_only=True)
 class CustomerData:
     """Who the platform says the customer is; absent fields keep what we already know."""
@@ -20,6 +29,9 @@ class CustomerData:
     email: str | None = None
     phone: str | None = None
     language: str | None = None
+
+    def __post_init__(self) -> None:
+        _drop_nul(self, "external_id", "name", "email", "phone")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,6 +54,9 @@ class ReceiveCustomerMessage:
     idempotency_key: str | None = None
     request_hash: str | None = None
 
+    def __post_init__(self) -> None:
+        _drop_nul(self, "body", "subject", "body_html", "order_ref", "external_id")
+
 
 @dataclass(frozen=True, kw_only=True)
 class AddAgentMessage:
@@ -51,6 +66,9 @@ class AddAgentMessage:
     visibility: str = "public"
     new_status: str | None = None
     expected_version: int | None = None
+
+    def __post_init__(self) -> None:
+        _drop_nul(self, "body")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,6 +92,9 @@ class RateTicket:
     customer_external_id: str
     score: int
     comment: str = ""
+
+    def __post_init__(self) -> None:
+        _drop_nul(self, "comment")
 
 
 @dataclass(frozen=True, kw_only=True)
