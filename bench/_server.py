@@ -236,7 +236,8 @@ def wait_healthy(
     raise RuntimeError(f"{base_url}/healthz did not answer 200 within {timeout:.0f}s ({last})")
 
 
-def _stop(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+def stop_process(proc: subprocess.Popen[bytes], grace: float = 10.0) -> None:
+    """SIGTERM the process group of `proc`, SIGKILL it after `grace` seconds."""
     if proc.poll() is not None:
         return
     with contextlib.suppress(ProcessLookupError):
@@ -303,7 +304,7 @@ def start_server(
         proc = subprocess.Popen(
             serve, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
-        stack.callback(_stop, proc)
+        stack.callback(stop_process, proc)
         base_url = f"http://127.0.0.1:{port}"
         server = RunningServer(
             base_url=base_url,

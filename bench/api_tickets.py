@@ -35,7 +35,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
@@ -199,15 +199,18 @@ class ClientResult:
     cpu_seconds: float
 
 
-async def _post_tickets(
+async def post_tickets(
     base_url: str,
-    api_key: str,
+    headers: dict[str, str],
     tickets: list[dict[str, Any]],
     concurrency: int,
     start_at: float,
     deadline: float,
+    path: str = "/api/v1/tickets",
+    timeout_seconds: float = 60.0,
 ) -> ClientResult:
-    headers = {"Authorization": f"Bearer {api_key}"}
+    """`concurrency` workers share one keep-alive pool and POST `tickets` to `path` until they
+    or the time run out; a 201 counts only with an `id` in its answer."""
     latencies: list[float] = []
     sent_at: list[float] = []
     statuses: Counter[str] = Counter()
@@ -216,7 +219,7 @@ async def _post_tickets(
     # aiohttp, not httpx: httpx's pool tops out near 400 req/s at c=32 on this machine even
     # against a trivial endpoint, which would measure the client instead of the server.
     connector = aiohttp.TCPConnector(limit=concurrency)
-    timeout = aiohttp.ClientTimeout(total=60.0)
+    timeout = aiohttp.ClientTimeout(total=timeout_seconds)
     async with aiohttp.ClientSession(
         base_url=base_url, headers=headers, connector=connector, timeout=timeout
     ) as client:
@@ -231,7 +234,7 @@ async def _post_tickets(
                     return
                 sent, t0 = time.time(), time.perf_counter()
                 try:
-                    async with client.post("/api/v1/tickets", json=ticket) as answer:
+                    async with client.post(path, json=ticket) as answer:
                         text = await answer.text()
                     key = str(answer.status)
                     if answer.status != 201 and len(samples) < 5:
@@ -260,7 +263,8 @@ def _client_process(
     start_at: float,
     deadline: float,
 ) -> ClientResult:
-    return asyncio.run(_post_tickets(base_url, api_key, tickets, concurrency, start_at, deadline))
+    headers = {"Authorization": f"Bearer {api_key}"}
+    return asyncio.run(post_tickets(base_url, headers, tickets, concurrency, start_at, deadline))
 
 
 def create_batch(
@@ -954,6 +958,40 @@ def parse_args(argv: list[str]) -> Options:
     )
 
 
+def each_database(
+    dbs: Sequence[str], pg_admin_url: str, notes: list[str], run_one: Callable[[str], list[Row]]
+) -> list[Row]:
+    """The rows of `run_one` for each database in turn; an unreachable PostgreSQL or a run that
+    fails becomes a note, and the other databases still run."""
+    rows: list[Row] = []
+    for db in dbs:
+        if db == "postgresql":
+            reason = postgres_unreachable(pg_admin_url)
+            if reason:
+                notes.append(f"postgresql skipped: unreachable at {pg_admin_url} ({reason})")
+                print(f"[postgresql] skipped: {reason}")
+                continue
+        try:
+            rows += run_one(db)
+        except Exception as exc:
+            notes.append(f"{db}: run failed: {exc.__class__.__name__}: {exc}")
+            print(f"[{db}] FAILED: {exc}", file=sys.stderr)
+    return rows
+
+
+def print_notes_and_rerun(notes: list[str], script: str, argv: list[str], seed: int) -> None:
+    """The run's notes, then the command that repeats it (with its seed)."""
+    if notes:
+        print("\n== Notes ==")
+        for note in notes:
+            print(f"- {note}")
+    exe = os.path.relpath(sys.executable, ROOT) if sys.executable.startswith(str(ROOT)) else None
+    rerun = [exe or sys.executable, script, *argv]
+    if not any(a.startswith("--seed") for a in argv):
+        rerun += ["--seed", str(seed)]
+    print(f"\nRerun: cd {ROOT} && {shlex.join(rerun)}")
+
+
 def git_state(code: str) -> str:
     if code not in {"worktree", "snapshot"}:
         if Path(code).is_dir():
@@ -1020,19 +1058,7 @@ def run(opts: Options, argv: list[str]) -> int:
         f"server workers {opts.workers or 'default (1)'}, seed {opts.seed}"
     )
     print_rows([])
-    rows: list[Row] = []
-    for db in dbs:
-        if db == "postgresql":
-            reason = postgres_unreachable(opts.pg_admin_url)
-            if reason:
-                notes.append(f"postgresql skipped: unreachable at {opts.pg_admin_url} ({reason})")
-                print(f"[postgresql] skipped: {reason}")
-                continue
-        try:
-            rows += run_database(opts, db, notes)
-        except Exception as exc:
-            notes.append(f"{db}: run failed: {exc.__class__.__name__}: {exc}")
-            print(f"[{db}] FAILED: {exc}", file=sys.stderr)
+    rows = each_database(dbs, opts.pg_admin_url, notes, lambda db: run_database(opts, db, notes))
 
     print("\n== Results ==")
     print_rows(rows)
@@ -1046,15 +1072,7 @@ def run(opts: Options, argv: list[str]) -> int:
     print("\n== Targets ==")
     for line in targets(rows):
         print(line)
-    if notes:
-        print("\n== Notes ==")
-        for note in notes:
-            print(f"- {note}")
-    exe = os.path.relpath(sys.executable, ROOT) if sys.executable.startswith(str(ROOT)) else None
-    rerun = [exe or sys.executable, "bench/api_tickets.py", *argv]
-    if not any(a.startswith("--seed") for a in argv):
-        rerun += ["--seed", str(opts.seed)]
-    print(f"\nRerun: cd {ROOT} && {shlex.join(rerun)}")
+    print_notes_and_rerun(notes, "bench/api_tickets.py", argv, opts.seed)
     if opts.json_out:
         opts.json_out.write_text(
             json.dumps(
