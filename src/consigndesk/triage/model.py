@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Mapping
@@ -50,8 +51,6 @@ class TriageModel:
     _offsets: dict[str, tuple[int, int]] = field(init=False, repr=False)
     _intercepts: npt.NDArray[np.float32] = field(init=False, repr=False)
     _temperatures: npt.NDArray[np.float32] = field(init=False, repr=False)
-    _starts: npt.NDArray[np.int64] = field(init=False, repr=False)
-    _widths: npt.NDArray[np.int64] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         heads = [self.heads[name] for name in HEADS]
@@ -70,8 +69,6 @@ class TriageModel:
             ("_offsets", offsets),
             ("_intercepts", intercepts),
             ("_temperatures", temperatures),
-            ("_starts", starts),
-            ("_widths", widths),
         ):
             object.__setattr__(self, name, value)
 
@@ -83,31 +80,25 @@ class TriageModel:
         """Calibrated class probabilities of every head for one cleaned message."""
         idx, values = vectorize(analyze(text, role), self.vocabulary, self.idf)
         raw = values @ self._stacked[idx] if len(idx) else np.zeros(self._stacked.shape[1])
-        probs = _softmax_by_head(
-            (raw + self._intercepts) / self._temperatures, self._starts, self._widths
-        ).tolist()
+        scores = ((raw + self._intercepts) / self._temperatures).tolist()
         out: dict[str, Prediction] = {}
         for name in HEADS:
             classes = self.heads[name].classes
             lo, hi = self._offsets[name]
-            head_probs = probs[lo:hi]
-            best = max(range(len(classes)), key=head_probs.__getitem__)
-            out[name] = Prediction(
-                classes[best], head_probs[best], dict(zip(classes, head_probs, strict=True))
-            )
+            probs = _softmax(scores[lo:hi])
+            best = max(range(len(classes)), key=probs.__getitem__)
+            by_class = dict(zip(classes, probs, strict=True))
+            out[name] = Prediction(classes[best], probs[best], by_class)
         return out
 
 
-def _softmax_by_head(
-    scores: npt.NDArray[np.floating[Any]],
-    starts: npt.NDArray[np.int64],
-    widths: npt.NDArray[np.int64],
-) -> npt.NDArray[np.float64]:
-    """`softmax` of each head's slice of `scores` (the heads side by side), in one pass: a
-    message's three heads cost a few array operations instead of a dozen each."""
-    wide = scores.astype(np.float64)
-    shifted = np.exp(wide - np.repeat(np.maximum.reduceat(wide, starts), widths))
-    return shifted / np.repeat(np.add.reduceat(shifted, starts), widths)
+def _softmax(scores: list[float]) -> list[float]:
+    """One head's softmax in plain floats: a head has a handful of classes, fewer than it takes
+    for numpy's per-call cost to pay off."""
+    top = max(scores)
+    exps = [math.exp(s - top) for s in scores]
+    total = sum(exps)
+    return [e / total for e in exps]
 
 
 def softmax(scores: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.float64]:

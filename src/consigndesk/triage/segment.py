@@ -30,4 +30,4 @@ def _initialise() -> rjieba.Jieba:
 def words(text: str) -> list[str]:
     """Segment into words, dropping whitespace and punctuation-only tokens."""
     tokenizer = _tokenizer or _initialise()
-    return [w for w in tokenizer.cut(text) if any(ch.isalnum() for ch in w)]
+    return [w for w in tokenizer.cut(text) if w.isalnum() or any(ch.isalnum() for ch in w)]
