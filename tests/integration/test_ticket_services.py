@@ -312,3 +312,17 @@ def test_search_ignores_case_and_matches_chinese_terms(core: App) -> None:
     with core.database.read_sessions() as session:
         items, _ = queries.list_tickets(session, queries.TicketFilter(q="refunded", status="new"))
     assert items == []  # the term narrows the other filters, it does not widen them
+
+
+def test_nul_characters_are_dropped_from_a_message_and_the_rest_is_kept(core: App) -> None:
+    """PostgreSQL's text cannot hold U+0000 (a message with one failed there and was stored on
+    SQLite); channels that cannot answer with an error (email, chat) keep the message without it."""
+    customer = CustomerData(external_id="b\x002", role="buyer", name="张\x00伟")
+    ticket_id = receive(
+        core, "快递\x00到哪了 where\x00 is it", subject="物流\x00问题", customer=customer
+    )
+    stored = detail(core, ticket_id)
+    assert stored["subject"] == "物流问题"
+    assert stored["messages"][0]["body"] == "快递到哪了 where is it"
+    assert stored["customer"]["name"] == "张伟"
+    assert stored["customer"]["external_id"] == "b2"

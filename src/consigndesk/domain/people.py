@@ -142,14 +142,19 @@ class Agent:
         return not (group.in_house_only and self.is_outsourced)
 
 
+MAX_GROUP_KEY = 40
+
+
 class Group:
     """A skill group tickets are routed to; in-house-only groups never reach outsourced agents."""
 
     def __init__(
         self, *, key: str, name_en: str, name_zh: str, in_house_only: bool = False
     ) -> None:
-        if not key.replace("_", "").isalnum() or not key.islower():
-            raise InvalidInput("group key must be lower-case letters, digits and underscores")
+        if not key.replace("_", "").isalnum() or not key.islower() or len(key) > MAX_GROUP_KEY:
+            raise InvalidInput(
+                f"a group key is at most {MAX_GROUP_KEY} lower-case letters, digits and underscores"
+            )
         self.key = key
         self.name_en = name_en
         self.name_zh = name_zh

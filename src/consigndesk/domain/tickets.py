@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -61,6 +62,9 @@ PRIORITIES = frozenset(Priority)
 INTENTS = frozenset(Intent)
 
 REFERENCE_PREFIX = "CD-"
+MAX_ROW_ID = 2**63 - 1
+"""The largest id a stored row can have: both databases keep ids as signed 64-bit integers."""
+_REFERENCE = re.compile(rf"{REFERENCE_PREFIX}([0-9]{{1,19}})")
 
 
 def format_reference(ticket_id: int) -> str:
@@ -68,11 +72,11 @@ def format_reference(ticket_id: int) -> str:
 
 
 def parse_reference(reference: str) -> int | None:
-    """`CD-000123` → 123; anything else → None."""
-    ref = reference.strip().upper()
-    if ref.startswith(REFERENCE_PREFIX) and ref[len(REFERENCE_PREFIX) :].isdigit():
-        return int(ref[len(REFERENCE_PREFIX) :])
-    return None
+    """`CD-000123` → 123; anything else, or a number no ticket can have, → None."""
+    match = _REFERENCE.fullmatch(reference.strip().upper())
+    if match is None or not 0 < (number := int(match.group(1))) <= MAX_ROW_ID:
+        return None
+    return number
 
 
 class Message:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from consigndesk.adapters.db import tables as t
 from consigndesk.domain.errors import InvalidInput
-from consigndesk.domain.tickets import format_reference, parse_reference
+from consigndesk.domain.tickets import MAX_ROW_ID, format_reference, parse_reference
 
 PRIORITY_ORDER = ("P1", "P2", "P3", "P4")
 
@@ -32,18 +32,23 @@ class TicketFilter:
     sort: str = "newest"  # newest | queue (priority, then oldest first)
 
 
-def _encode_cursor(values: list[Any]) -> str:
+def _encode_cursor(values: tuple[str, int]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
 
 
-def _decode_cursor(cursor: str) -> list[Any]:
+def _decode_cursor(cursor: str) -> tuple[str, int]:
+    """The (priority, id) a cursor of `_encode_cursor` holds; anything else is refused before it
+    reaches a query (a forged cursor could hold any JSON)."""
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except ValueError:
-        raise InvalidInput("the cursor is not one this API handed out", code="bad_cursor") from None
-    if not isinstance(values, list) or len(values) != 2:
-        raise InvalidInput("the cursor is not one this API handed out", code="bad_cursor")
-    return values
+    except (ValueError, RecursionError):
+        values = None
+    match values:
+        case [str(priority), int(row_id)] if (
+            priority in PRIORITY_ORDER and not isinstance(row_id, bool) and 0 < row_id <= MAX_ROW_ID
+        ):
+            return priority, row_id
+    raise InvalidInput("the cursor is not one this API handed out", code="bad_cursor")
 
 
 def _ticket_columns() -> Select[Any]:
@@ -89,9 +94,15 @@ def _contains(column: Any, pattern: str) -> Any:
     return column.like(pattern) if pattern.lower() == pattern.upper() else column.ilike(pattern)
 
 
-def list_tickets(session: Session, f: TicketFilter) -> tuple[list[dict[str, Any]], str | None]:
+def list_tickets(
+    session: Session, f: TicketFilter, statuses: tuple[str, ...] | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of tickets and the cursor of the next; `statuses` narrows to several statuses at
+    once (the web inbox's "unsolved" view), `f.status` still applies on top."""
     limit = max(1, min(f.limit, 100))
     query = _ticket_columns()
+    if statuses is not None:
+        query = query.where(t.tickets.c.status.in_(statuses))
     conditions = []
     for column, value in (
         (t.tickets.c.channel, f.channel),
@@ -126,7 +137,7 @@ def list_tickets(session: Session, f: TicketFilter) -> tuple[list[dict[str, Any]
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = _encode_cursor([last["priority"], last["id"]])
+        next_cursor = _encode_cursor((last["priority"], last["id"]))
     for row in rows:
         row["reference"] = format_reference(row["id"])
     return rows, next_cursor
@@ -252,51 +263,3 @@ def agent_by_id(session: Session, agent_id: int) -> dict[str, Any] | None:
 
 def groups(session: Session) -> list[dict[str, Any]]:
     return [dict(r) for r in session.execute(select(t.groups).order_by(t.groups.c.key)).mappings()]
-
-
-def list_tickets_in_statuses(
-    session: Session, f: TicketFilter, statuses: tuple[str, ...]
-) -> tuple[list[dict[str, Any]], str | None]:
-    """`list_tickets` restricted to several statuses (the web inbox's "unsolved" view).
-
-    Same filters, sorts and cursors as `list_tickets`; `f.status`, when set, still applies.
-    """
-    limit = max(1, min(f.limit, 100))
-    query = _ticket_columns().where(t.tickets.c.status.in_(statuses))
-    conditions = []
-    for column, value in (
-        (t.tickets.c.channel, f.channel),
-        (t.tickets.c.status, f.status),
-        (t.tickets.c.group, f.group),
-        (t.tickets.c.priority, f.priority),
-        (t.customers.c.external_id, f.customer),
-        (t.tickets.c.assignee_id, f.assignee_id),
-    ):
-        if value is not None and value != "":
-            conditions.append(column == value)
-    if f.unassigned:
-        conditions.append(t.tickets.c.assignee_id.is_(None))
-    if f.q and f.q.strip():
-        conditions.append(_text_match(f.q.strip()))
-    if f.sort == "queue":
-        key_a, key_b = t.tickets.c.priority, t.tickets.c.id
-        if f.cursor:
-            pa, pb = _decode_cursor(f.cursor)
-            conditions.append(or_(key_a > pa, and_(key_a == pa, key_b > pb)))
-        query = query.order_by(key_a.asc(), key_b.asc())
-    else:
-        key_b = t.tickets.c.id
-        if f.cursor:
-            _, pb = _decode_cursor(f.cursor)
-            conditions.append(key_b < pb)
-        query = query.order_by(key_b.desc())
-    if conditions:
-        query = query.where(*conditions)
-    rows = [dict(r) for r in session.execute(query.limit(limit + 1)).mappings()]
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = _encode_cursor([rows[-1]["priority"], rows[-1]["id"]])
-    for row in rows:
-        row["reference"] = format_reference(row["id"])
-    return rows, next_cursor

@@ -71,7 +71,12 @@ def csrf_token(request: Request) -> str:
 
 def check_csrf(request: Request, presented: str | None) -> None:
     expected = request.session.get("csrf")
-    if not expected or not presented or not hmac.compare_digest(str(expected), presented):
+    # bytes: compare_digest refuses str with characters beyond ASCII (a header can hold them)
+    if (
+        not expected
+        or not presented
+        or not hmac.compare_digest(str(expected).encode(), presented.encode())
+    ):
         raise ApiError(403, "csrf_failed", "missing or wrong CSRF token; reload the page")
 
 

@@ -45,7 +45,13 @@ class ApiError(Exception):
 
 
 def error_body(code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message}}
+    """The error shape. A message that quotes the request cannot break the response: a lone
+    surrogate in it is written as its escape (`\\ud800`), which UTF-8 can carry."""
+    return {"error": {"code": code, "message": _printable(message)}}
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _status_for(exc: DomainError) -> int:

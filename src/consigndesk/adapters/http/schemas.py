@@ -7,6 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from consigndesk.adapters.http.params import MAX_VERSION
+from consigndesk.domain.tickets import MAX_ROW_ID
+
 
 class StrictBody(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -38,7 +41,9 @@ class MessageCreate(StrictBody):
     status: Literal["open", "pending", "solved"] | None = Field(
         default=None, description="set the ticket status together with an agent reply"
     )
-    version: int | None = Field(default=None, description="expected ticket version (409 if stale)")
+    version: int | None = Field(
+        default=None, ge=1, le=MAX_VERSION, description="expected ticket version (409 if stale)"
+    )
 
 
 class TicketUpdate(StrictBody):
@@ -46,11 +51,15 @@ class TicketUpdate(StrictBody):
     priority: Literal["P1", "P2", "P3", "P4"] | None = None
     group: str | None = Field(default=None, max_length=40)
     intent: str | None = Field(default=None, max_length=32)
-    assignee_id: int | None = Field(default=None, description="agent id; null with unassign")
+    assignee_id: int | None = Field(
+        default=None, ge=1, le=MAX_ROW_ID, description="agent id; null with unassign"
+    )
     unassign: bool = False
     tags: list[str] | None = Field(default=None, max_length=30)
     reason: str = Field(default="", max_length=500)
-    version: int | None = Field(default=None, description="expected ticket version (409 if stale)")
+    version: int | None = Field(
+        default=None, ge=1, le=MAX_VERSION, description="expected ticket version (409 if stale)"
+    )
 
 
 class RatingCreate(StrictBody):

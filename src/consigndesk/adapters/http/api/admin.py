@@ -9,13 +9,15 @@ from fastapi import APIRouter, Response
 from consigndesk.adapters.db import queries
 from consigndesk.adapters.http import schemas
 from consigndesk.adapters.http.deps import Admin, AppDep, ReadSession, Staff
+from consigndesk.adapters.http.guard import CheckedRoute
+from consigndesk.adapters.http.params import RowId
 from consigndesk.domain.errors import NotFound
 from consigndesk.domain.taxonomy import DEFAULT_GROUP_FOR_INTENT
 from consigndesk.model_registry import intent_groups
 from consigndesk.services import admin
 from consigndesk.services.auth import create_api_key
 
-router = APIRouter(prefix="/api/v1", tags=["administration"])
+router = APIRouter(prefix="/api/v1", tags=["administration"], route_class=CheckedRoute)
 ERRORS: dict[int | str, dict[str, Any]] = {
     c: {"model": schemas.ErrorResponse} for c in (401, 403, 404, 409, 422)
 }
@@ -36,7 +38,7 @@ def create_agent(
 
 @router.patch("/agents/{agent_id}", response_model=schemas.AgentPublic, responses=ERRORS)
 def update_agent(
-    agent_id: int, body: schemas.AgentUpdate, app: AppDep, who: Admin, session: ReadSession
+    agent_id: RowId, body: schemas.AgentUpdate, app: AppDep, who: Admin, session: ReadSession
 ) -> dict[str, Any]:
     admin.update_agent(app.uow(), agent_id, body.model_dump(exclude_unset=True))
     return queries.agent_by_id(session, agent_id) or {}
@@ -67,7 +69,7 @@ def create_key(body: schemas.ApiKeyCreate, app: AppDep, who: Admin) -> dict[str,
 
 
 @router.delete("/api-keys/{key_id}", status_code=204, responses=ERRORS)
-def revoke_key(key_id: int, app: AppDep, who: Admin) -> Response:
+def revoke_key(key_id: RowId, app: AppDep, who: Admin) -> Response:
     with app.uow() as uow:
         if not uow.api_keys.revoke(key_id):
             raise NotFound(f"API key {key_id} not found or already revoked")

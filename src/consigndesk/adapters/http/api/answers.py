@@ -3,7 +3,7 @@ agent assist, macros, and deflection metrics."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Response
@@ -13,6 +13,8 @@ from consigndesk.adapters.db import queries
 from consigndesk.adapters.http import schemas
 from consigndesk.adapters.http.deps import AppDep, Caller, Principal, PrincipalDep, ReadSession
 from consigndesk.adapters.http.errors import ApiError
+from consigndesk.adapters.http.guard import CheckedRoute
+from consigndesk.adapters.http.params import RowId
 from consigndesk.adapters.http.present import ticket_for
 from consigndesk.domain.errors import NotFound
 from consigndesk.domain.events import utcnow
@@ -22,7 +24,7 @@ from consigndesk.services.assist import assist_panel
 from consigndesk.services.auth import require_scope
 from consigndesk.services.deflection import deflection
 
-router = APIRouter(prefix="/api/v1", tags=["answers"])
+router = APIRouter(prefix="/api/v1", tags=["answers"], route_class=CheckedRoute)
 ERRORS: dict[int | str, dict[str, Any]] = {
     c: {"model": schemas.ErrorResponse} for c in (401, 403, 404, 409, 422)
 }
@@ -78,7 +80,7 @@ def _ticket(session: ReadSession, who: Principal, ticket_id: int) -> dict[str, A
 
 @router.post("/tickets/{ticket_id}/resolution", responses=ERRORS)
 def resolve(
-    ticket_id: int, body: ResolutionCreate, app: AppDep, who: Caller, session: ReadSession
+    ticket_id: RowId, body: ResolutionCreate, app: AppDep, who: Caller, session: ReadSession
 ) -> dict[str, Any]:
     """The customer's verdict on the AI answer (their portal session, or an integration)."""
     if who.agent is not None:
@@ -97,7 +99,7 @@ def resolve(
 
 
 @router.get("/tickets/{ticket_id}/ai-answer", responses=ERRORS)
-def ai_answer(ticket_id: int, who: Caller, session: ReadSession, app: AppDep) -> dict[str, Any]:
+def ai_answer(ticket_id: RowId, who: Caller, session: ReadSession, app: AppDep) -> dict[str, Any]:
     """What the assistant decided for this conversation, and the facts and article it used."""
     if who.customer_external_id is not None:
         raise ApiError(403, "forbidden", "customers cannot use this endpoint")
@@ -110,7 +112,7 @@ def ai_answer(ticket_id: int, who: Caller, session: ReadSession, app: AppDep) ->
 
 
 @router.get("/tickets/{ticket_id}/assist", responses=ERRORS)
-def assist(ticket_id: int, who: Agent, session: ReadSession, app: AppDep) -> dict[str, Any]:
+def assist(ticket_id: RowId, who: Agent, session: ReadSession, app: AppDep) -> dict[str, Any]:
     """Suggested reply, related articles and filled-in macros (masked for outsourced agents)."""
     assert who.agent is not None
     ticket = _ticket(session, who, ticket_id)
@@ -124,6 +126,10 @@ def deflection_metrics(who: Reporter, app: AppDep, since: datetime | None = None
     start = since or utcnow() - timedelta(days=7)
     if start.tzinfo is None:
         raise ApiError(422, "invalid_input", "since must carry a time zone")
+    try:
+        start = start.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 east of UTC has no UTC time
+        raise ApiError(422, "invalid_input", "since is out of range") from None
     return deflection(app.read_uow(), start)
 
 
@@ -140,12 +146,12 @@ def create_macro(body: MacroBody, who: Supervisor, app: AppDep) -> dict[str, Any
 
 
 @router.put("/macros/{macro_id}", responses=ERRORS)
-def update_macro(macro_id: int, body: MacroBody, who: Supervisor, app: AppDep) -> dict[str, Any]:
+def update_macro(macro_id: RowId, body: MacroBody, who: Supervisor, app: AppDep) -> dict[str, Any]:
     macros.update_macro(app.uow(), macro_id, macros.MacroInput(**body.model_dump()))
     return {"id": macro_id, **body.model_dump()}
 
 
 @router.delete("/macros/{macro_id}", status_code=204, responses=ERRORS)
-def delete_macro(macro_id: int, who: Supervisor, app: AppDep) -> Response:
+def delete_macro(macro_id: RowId, who: Supervisor, app: AppDep) -> Response:
     macros.delete_macro(app.uow(), macro_id)
     return Response(status_code=204)

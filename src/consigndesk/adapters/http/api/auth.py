@@ -10,9 +10,10 @@ from pydantic import BaseModel, Field
 from consigndesk.adapters.db import queries
 from consigndesk.adapters.http import schemas
 from consigndesk.adapters.http.deps import AppDep, ReadSession, csrf_token
+from consigndesk.adapters.http.guard import CheckedRoute
 from consigndesk.services.auth import login
 
-router = APIRouter(prefix="/api/v1/auth", tags=["authentication"])
+router = APIRouter(prefix="/api/v1/auth", tags=["authentication"], route_class=CheckedRoute)
 
 
 class LoginBody(BaseModel):

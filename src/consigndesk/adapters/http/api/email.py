@@ -11,11 +11,14 @@ from pydantic import BaseModel
 from consigndesk.adapters.http import schemas
 from consigndesk.adapters.http.deps import Admin, AppDep
 from consigndesk.adapters.http.errors import ApiError
+from consigndesk.adapters.http.guard import CheckedRoute
+from consigndesk.adapters.http.params import RowId
 from consigndesk.bootstrap import App
 from consigndesk.domain.errors import NotFound
+from consigndesk.domain.tickets import MAX_ROW_ID
 from consigndesk.services.email import EmailChannel
 
-router = APIRouter(prefix="/api/v1/email", tags=["email"])
+router = APIRouter(prefix="/api/v1/email", tags=["email"], route_class=CheckedRoute)
 ERRORS: dict[int | str, dict[str, Any]] = {
     c: {"model": schemas.ErrorResponse} for c in (401, 403, 404, 409, 422, 503)
 }
@@ -59,7 +62,7 @@ def list_quarantine(
     who: Admin,
     status: str | None = Query(default="held", pattern="^(held|released)$"),
     limit: int = Query(default=50, ge=1, le=200),
-    cursor: int | None = Query(default=None, ge=1),
+    cursor: int | None = Query(default=None, ge=1, le=MAX_ROW_ID),
 ) -> dict[str, Any]:
     """Newest first; `cursor` is the `next_cursor` of the previous page."""
     with app.read_uow() as uow:
@@ -74,7 +77,7 @@ def list_quarantine(
     responses={200: {"content": {"message/rfc822": {}}}, **ERRORS},
     response_class=Response,
 )
-def quarantined_raw(quarantine_id: int, app: AppDep, who: Admin) -> Response:
+def quarantined_raw(quarantine_id: RowId, app: AppDep, who: Admin) -> Response:
     """The message exactly as it arrived, for inspection in a mail program."""
     with app.read_uow() as uow:
         row = uow.email.quarantined(quarantine_id)
@@ -88,7 +91,7 @@ def quarantined_raw(quarantine_id: int, app: AppDep, who: Admin) -> Response:
 
 
 @router.post("/quarantine/{quarantine_id}/retry", response_model=RetryResult, responses=ERRORS)
-def retry_quarantined(quarantine_id: int, app: AppDep, who: Admin) -> dict[str, Any]:
+def retry_quarantined(quarantine_id: RowId, app: AppDep, who: Admin) -> dict[str, Any]:
     """Ingest it again (after a fix or a limit change); automatic mail is let through this time."""
     outcome = _channel(app).retry(quarantine_id)
     return {

@@ -11,10 +11,12 @@ from pydantic import BaseModel, Field
 from consigndesk.adapters.http import schemas
 from consigndesk.adapters.http.deps import AppDep, PrincipalDep
 from consigndesk.adapters.http.errors import ApiError
+from consigndesk.adapters.http.guard import CheckedRoute
+from consigndesk.adapters.http.params import MAX_VERSION, RowId
 from consigndesk.domain.knowledge import Author
 from consigndesk.services import knowledge
 
-router = APIRouter(prefix="/api/v1", tags=["knowledge base"])
+router = APIRouter(prefix="/api/v1", tags=["knowledge base"], route_class=CheckedRoute)
 ERRORS: dict[int | str, dict[str, Any]] = {
     c: {"model": schemas.ErrorResponse} for c in (401, 403, 404, 409, 422)
 }
@@ -52,7 +54,10 @@ class ArticleUpdate(BaseModel):
     tags: list[str] | None = None
     intents: list[str] | None = None
     expected_version: int | None = Field(
-        default=None, description="the article version you edited; 409 if it changed since"
+        default=None,
+        ge=1,
+        le=MAX_VERSION,
+        description="the article version you edited; 409 if it changed since",
     )
 
 
@@ -89,7 +94,7 @@ def help_categories(app: AppDep, lang: Lang = "zh") -> list[dict[str, Any]]:
 
 
 @router.get("/help/articles/{article_id}", responses=ERRORS)
-def read_article(article_id: int, app: AppDep, lang: Lang = "zh") -> dict[str, Any]:
+def read_article(article_id: RowId, app: AppDep, lang: Lang = "zh") -> dict[str, Any]:
     view = knowledge.get_article(app.read_uow(), article_id, lang=lang)
     tr = view["translations"][lang]
     return {
@@ -108,7 +113,7 @@ def read_article(article_id: int, app: AppDep, lang: Lang = "zh") -> dict[str, A
 
 
 @router.post("/help/articles/{article_id}/vote", responses=ERRORS)
-def vote(article_id: int, body: Vote, request: Request, app: AppDep) -> dict[str, Any]:
+def vote(article_id: RowId, body: Vote, request: Request, app: AppDep) -> dict[str, Any]:
     """'Was this helpful?': one vote per visitor session and article; a second vote replaces it."""
     token = request.session.get(VOTER_KEY)
     if not token:
@@ -150,11 +155,13 @@ def create_article(body: ArticleCreate, app: AppDep, who: Editor) -> dict[str, A
 
 @router.get("/articles/{article_id}", responses=ERRORS)
 def get_article(
-    article_id: int,
+    article_id: RowId,
     app: AppDep,
     who: Editor,
     lang: Lang | None = None,
-    version: Annotated[int | None, Query(ge=1, description="show this version of `lang`")] = None,
+    version: Annotated[
+        int | None, Query(ge=1, le=MAX_VERSION, description="show this version of `lang`")
+    ] = None,
 ) -> dict[str, Any]:
     return knowledge.get_article(
         app.read_uow(), article_id, lang=lang, version=version, published_only=False
@@ -163,7 +170,7 @@ def get_article(
 
 @router.put("/articles/{article_id}", responses=ERRORS)
 def update_article(
-    article_id: int, body: ArticleUpdate, app: AppDep, who: Editor
+    article_id: RowId, body: ArticleUpdate, app: AppDep, who: Editor
 ) -> dict[str, Any]:
     """Save changes; every translation sent becomes a new version of that language."""
     knowledge.update_article(
@@ -180,19 +187,19 @@ def update_article(
 
 
 @router.post("/articles/{article_id}/publish", responses=ERRORS)
-def publish(article_id: int, app: AppDep, who: Editor) -> dict[str, Any]:
+def publish(article_id: RowId, app: AppDep, who: Editor) -> dict[str, Any]:
     knowledge.publish_article(app.uow(), article_id)
     return knowledge.get_article(app.uow(), article_id, published_only=False)
 
 
 @router.post("/articles/{article_id}/unpublish", responses=ERRORS)
-def unpublish(article_id: int, app: AppDep, who: Editor) -> dict[str, Any]:
+def unpublish(article_id: RowId, app: AppDep, who: Editor) -> dict[str, Any]:
     knowledge.unpublish_article(app.uow(), article_id)
     return knowledge.get_article(app.uow(), article_id, published_only=False)
 
 
 @router.get("/articles/{article_id}/versions", responses=ERRORS)
 def versions(
-    article_id: int, app: AppDep, who: Editor, lang: Lang | None = None
+    article_id: RowId, app: AppDep, who: Editor, lang: Lang | None = None
 ) -> list[dict[str, Any]]:
     return knowledge.article_versions(app.read_uow(), article_id, lang)

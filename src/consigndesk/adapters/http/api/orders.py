@@ -9,10 +9,11 @@ from fastapi import APIRouter, Query
 from consigndesk.adapters.db import queries
 from consigndesk.adapters.http import schemas
 from consigndesk.adapters.http.deps import Caller, ReadSession, Staff
+from consigndesk.adapters.http.guard import CheckedRoute
 from consigndesk.adapters.http.present import customer_for, order_for
 from consigndesk.domain.errors import NotFound
 
-router = APIRouter(prefix="/api/v1", tags=["orders and customers"])
+router = APIRouter(prefix="/api/v1", tags=["orders and customers"], route_class=CheckedRoute)
 ERRORS: dict[int | str, dict[str, Any]] = {
     c: {"model": schemas.ErrorResponse} for c in (401, 403, 404, 422)
 }

@@ -12,11 +12,13 @@ from consigndesk.adapters.db.routing import RoutingRepository
 from consigndesk.adapters.http import schemas
 from consigndesk.adapters.http.deps import AppDep, Principal, ReadSession, Staff
 from consigndesk.adapters.http.errors import ApiError
+from consigndesk.adapters.http.guard import CheckedRoute
+from consigndesk.adapters.http.params import RowId
 from consigndesk.bootstrap import App
 from consigndesk.domain.tickets import format_reference
 from consigndesk.services.routing import Routing, next_ticket, set_agent_online
 
-router = APIRouter(prefix="/api/v1", tags=["queues"])
+router = APIRouter(prefix="/api/v1", tags=["queues"], route_class=CheckedRoute)
 ERRORS: dict[int | str, dict[str, Any]] = {
     c: {"model": schemas.ErrorResponse} for c in (401, 403, 404, 409, 422)
 }
@@ -70,7 +72,7 @@ def take_next_ticket(
 
 @router.post("/agents/{agent_id}/presence", response_model=schemas.AgentPublic, responses=ERRORS)
 def set_presence(
-    agent_id: int, body: PresenceUpdate, app: AppDep, who: Staff, session: ReadSession
+    agent_id: RowId, body: PresenceUpdate, app: AppDep, who: Staff, session: ReadSession
 ) -> dict[str, Any]:
     """Go on- or offline (yourself, or anyone for supervisors and admins). Going offline hands
     your unanswered tickets back to the queue; coming online offers you what waits."""

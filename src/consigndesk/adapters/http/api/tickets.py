@@ -14,7 +14,9 @@ from consigndesk.adapters.db import queries
 from consigndesk.adapters.http import schemas
 from consigndesk.adapters.http.deps import AppDep, Caller, Principal, ReadSession, Staff
 from consigndesk.adapters.http.errors import ApiError
+from consigndesk.adapters.http.guard import CheckedRoute
 from consigndesk.adapters.http.metrics import TICKETS_CREATED
+from consigndesk.adapters.http.params import RowId
 from consigndesk.adapters.http.present import ticket_for
 from consigndesk.bootstrap import App
 from consigndesk.domain.commands import (
@@ -26,8 +28,9 @@ from consigndesk.domain.commands import (
 )
 from consigndesk.domain.errors import NotFound
 from consigndesk.domain.events import Actor
+from consigndesk.domain.tickets import MAX_ROW_ID
 
-router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
+router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"], route_class=CheckedRoute)
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": schemas.ErrorResponse} for code in (401, 403, 404, 409, 413, 422)
 }
@@ -105,7 +108,7 @@ def list_tickets(
     group: str | None = None,
     customer: str | None = None,
     priority: str | None = None,
-    assignee_id: int | None = None,
+    assignee_id: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
     unassigned: bool = False,
     q: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
@@ -135,7 +138,7 @@ def list_tickets(
 
 
 @router.get("/{ticket_id}", response_model=schemas.TicketPublic, responses=ERRORS)
-def get_ticket(ticket_id: int, who: Caller, session: ReadSession) -> dict[str, Any]:
+def get_ticket(ticket_id: RowId, who: Caller, session: ReadSession) -> dict[str, Any]:
     """The ticket with its messages, triage result, live linked order and timeline."""
     return _load(session, who, ticket_id)
 
@@ -144,7 +147,7 @@ def get_ticket(ticket_id: int, who: Caller, session: ReadSession) -> dict[str, A
     "/{ticket_id}/messages", status_code=201, response_model=schemas.MessagePublic, responses=ERRORS
 )
 def add_message(
-    ticket_id: int, body: schemas.MessageCreate, app: AppDep, who: Caller, session: ReadSession
+    ticket_id: RowId, body: schemas.MessageCreate, app: AppDep, who: Caller, session: ReadSession
 ) -> dict[str, Any]:
     """Agents reply or add internal notes; customers (and integrations for them) write publicly."""
     if who.agent_id is not None:
@@ -185,7 +188,7 @@ def add_message(
 
 @router.patch("/{ticket_id}", response_model=schemas.TicketPublic, responses=ERRORS)
 def update_ticket(
-    ticket_id: int, body: schemas.TicketUpdate, app: AppDep, who: Staff, session: ReadSession
+    ticket_id: RowId, body: schemas.TicketUpdate, app: AppDep, who: Staff, session: ReadSession
 ) -> dict[str, Any]:
     """Change status, assignee, priority, group, intent or tags; `version` guards against races."""
     _load(session, who, ticket_id)
@@ -215,7 +218,7 @@ def update_ticket(
 
 @router.post("/{ticket_id}/rating", response_model=schemas.TicketPublic, responses=ERRORS)
 def rate_ticket(
-    ticket_id: int, body: schemas.RatingCreate, app: AppDep, who: Caller, session: ReadSession
+    ticket_id: RowId, body: schemas.RatingCreate, app: AppDep, who: Caller, session: ReadSession
 ) -> dict[str, Any]:
     """The customer's CSAT (1–5 and a comment) for a solved ticket."""
     detail = _load(session, who, ticket_id)

@@ -10,6 +10,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from consigndesk.adapters.db import queries
 from consigndesk.adapters.http.deps import AppDep, Principal
+from consigndesk.adapters.http.guard import CheckedRoute
+from consigndesk.adapters.http.params import RowId
 from consigndesk.adapters.http.present import ticket_for
 from consigndesk.adapters.http.web.common import (
     Notice,
@@ -31,7 +33,7 @@ from consigndesk.domain.taxonomy import Intent, Priority
 from consigndesk.domain.tickets import ALLOWED_TRANSITIONS, Status
 from consigndesk.services.auth import login as check_login
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=CheckedRoute)
 UNSOLVED = ("new", "open", "pending")
 REPLY_STATUSES = ("open", "pending", "solved")
 PRIORITIES = [p.value for p in Priority]
@@ -135,12 +137,9 @@ def inbox(
     notices: list[Notice] = []
     with core.database.read_sessions() as session:
         try:
-            if status == "":
-                rows, next_cursor = queries.list_tickets_in_statuses(
-                    session, ticket_filter, UNSOLVED
-                )
-            else:
-                rows, next_cursor = queries.list_tickets(session, ticket_filter)
+            rows, next_cursor = queries.list_tickets(
+                session, ticket_filter, UNSOLVED if status == "" else None
+            )
         except DomainError:  # a cursor from elsewhere
             rows, next_cursor = [], None
             notices.append(("error", N_("That page link is not valid any more."), {}))
@@ -237,7 +236,7 @@ def _intent_checked_by(timeline: list[dict[str, Any]]) -> str | None:
 
 
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
-def show_ticket(request: Request, core: AppDep, ticket_id: int) -> Response:
+def show_ticket(request: Request, core: AppDep, ticket_id: RowId) -> Response:
     agent = signed_in(request, core)
     if agent is None:
         return to_login(request)
@@ -254,7 +253,7 @@ def _current_status(core: App, ticket_id: int) -> str | None:
 def reply(
     request: Request,
     core: AppDep,
-    ticket_id: int,
+    ticket_id: RowId,
     body: Annotated[str, Form()] = "",
     visibility: Annotated[str, Form()] = "public",
     submit_as: Annotated[str | None, Form()] = None,
@@ -316,7 +315,7 @@ def reply(
 def update(
     request: Request,
     core: AppDep,
-    ticket_id: int,
+    ticket_id: RowId,
     status: Annotated[str | None, Form()] = None,
     priority: Annotated[str | None, Form()] = None,
     group: Annotated[str | None, Form()] = None,

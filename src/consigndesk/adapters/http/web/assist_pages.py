@@ -10,6 +10,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from consigndesk.adapters.db import queries
 from consigndesk.adapters.http.deps import AppDep, Principal
+from consigndesk.adapters.http.guard import CheckedRoute
+from consigndesk.adapters.http.params import RowId
 from consigndesk.adapters.http.present import ticket_for
 from consigndesk.adapters.http.web.common import not_found
 from consigndesk.adapters.http.web.staff import manager_or_refusal, signed_in, to_login
@@ -19,12 +21,12 @@ from consigndesk.services.answers import Knowledge
 from consigndesk.services.assist import assist_panel
 from consigndesk.services.deflection import deflection
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=CheckedRoute)
 PERIODS = (1, 7, 30, 90)  # days the deflection page offers
 
 
 @router.get("/tickets/{ticket_id}/assist", response_class=HTMLResponse)
-def assist(request: Request, core: AppDep, ticket_id: int) -> Response:
+def assist(request: Request, core: AppDep, ticket_id: RowId) -> Response:
     """Suggested reply, articles and macros; a click puts the text into `#reply-body`."""
     agent = signed_in(request, core)
     if agent is None:

@@ -11,12 +11,13 @@ from consigndesk.adapters.channels.chat.agent import AgentSocket
 from consigndesk.adapters.channels.chat.channel import chat_channel
 from consigndesk.adapters.channels.chat.customer import CustomerSocket
 from consigndesk.adapters.http.deps import AppDep, session_agent
+from consigndesk.adapters.http.guard import CheckedRoute
 from consigndesk.adapters.http.web.common import not_found, redirect
 from consigndesk.adapters.http.web.templating import locale_of, render
 from consigndesk.bootstrap import App
 from consigndesk.services.auth import CustomerIdentity, sign_customer_token
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=CheckedRoute)
 DEMO_CUSTOMER = CustomerIdentity(
     external_id="demo-widget-buyer", role="buyer", tier="regular", name="演示买家 Demo buyer"
 )

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from consigndesk.adapters.http.deps import check_csrf
 from consigndesk.adapters.http.errors import ApiError
+from consigndesk.adapters.http.guard import CheckedRoute
 from consigndesk.adapters.http.web import labels
 from consigndesk.adapters.http.web.templating import ENV, N_, locale_of, render
 from consigndesk.domain.errors import (
@@ -34,7 +35,7 @@ ENV.globals.update(
 
 Notice = tuple[str, str, dict[str, Any]]
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=CheckedRoute)
 
 
 def csrf_ok(request: Request, presented: str | None) -> bool:

@@ -10,6 +10,8 @@ from fastapi.responses import HTMLResponse, Response
 from consigndesk.adapters.db import queries
 from consigndesk.adapters.db.routing import RoutingRepository
 from consigndesk.adapters.http.deps import AppDep, Principal
+from consigndesk.adapters.http.guard import CheckedRoute
+from consigndesk.adapters.http.params import RowId
 from consigndesk.adapters.http.present import ticket_for
 from consigndesk.adapters.http.web.common import (
     Notice,
@@ -30,7 +32,7 @@ from consigndesk.domain.tickets import Channel
 from consigndesk.services.answers import OUTCOMES
 from consigndesk.services.auth import verify_customer_token
 
-router = APIRouter(prefix="/portal", include_in_schema=False)
+router = APIRouter(prefix="/portal", include_in_schema=False, route_class=CheckedRoute)
 PROGRESS = ("new", "open", "pending", "solved", "closed")
 RATED_STATUSES = ("solved", "closed")
 
@@ -318,7 +320,7 @@ def _ticket_page(
 
 
 @router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
-def my_ticket(request: Request, core: AppDep, ticket_id: int) -> Response:
+def my_ticket(request: Request, core: AppDep, ticket_id: RowId) -> Response:
     customer = _customer(request)
     if customer is None:
         return _signed_out(request, locale_of(request))
@@ -329,7 +331,7 @@ def my_ticket(request: Request, core: AppDep, ticket_id: int) -> Response:
 def customer_reply(
     request: Request,
     core: AppDep,
-    ticket_id: int,
+    ticket_id: RowId,
     body: Annotated[str, Form()] = "",
     csrf: Annotated[str | None, Form()] = None,
 ) -> Response:
@@ -378,7 +380,7 @@ def customer_reply(
 def rate(
     request: Request,
     core: AppDep,
-    ticket_id: int,
+    ticket_id: RowId,
     score: Annotated[int | None, Form()] = None,
     comment: Annotated[str, Form(max_length=2000)] = "",
     csrf: Annotated[str | None, Form()] = None,
@@ -428,7 +430,7 @@ def rate(
 def resolution(
     request: Request,
     core: AppDep,
-    ticket_id: int,
+    ticket_id: RowId,
     outcome: Annotated[str, Form()] = "",
     csrf: Annotated[str | None, Form()] = None,
 ) -> Response:

@@ -12,13 +12,15 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from consigndesk.adapters.http.deps import AppDep
+from consigndesk.adapters.http.guard import CheckedRoute
+from consigndesk.adapters.http.params import RowId
 from consigndesk.adapters.http.web.common import csrf_failed, csrf_ok, not_found, redirect
 from consigndesk.adapters.http.web.templating import content_language, locale_of, render
 from consigndesk.domain.errors import DomainError
 from consigndesk.domain.knowledge import CATEGORIES, LANGUAGES
 from consigndesk.services import knowledge
 
-router = APIRouter(prefix="/help", include_in_schema=False)
+router = APIRouter(prefix="/help", include_in_schema=False, route_class=CheckedRoute)
 VOTER_KEY = "kb_voter"  # the same visitor token the help-centre API uses
 VOTED_KEY = "kb_voted"  # article id → helpful, so the page shows counts once you voted
 MAX_REMEMBERED_VOTES = 50
@@ -108,7 +110,7 @@ def _article_page(
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
-def article(request: Request, core: AppDep, article_id: int) -> Response:
+def article(request: Request, core: AppDep, article_id: RowId) -> Response:
     return _article_page(request, core, article_id)
 
 
@@ -116,7 +118,7 @@ def article(request: Request, core: AppDep, article_id: int) -> Response:
 def vote(
     request: Request,
     core: AppDep,
-    article_id: int,
+    article_id: RowId,
     helpful: Annotated[str, Form()] = "",
     csrf: Annotated[str | None, Form()] = None,
 ) -> Response:

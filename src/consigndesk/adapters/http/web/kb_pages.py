@@ -9,6 +9,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from consigndesk.adapters.http.deps import AppDep
+from consigndesk.adapters.http.guard import CheckedRoute
+from consigndesk.adapters.http.params import RowId, VersionNumber
 from consigndesk.adapters.http.web.common import (
     Notice,
     csrf_failed,
@@ -31,7 +33,7 @@ from consigndesk.domain.knowledge import CATEGORIES, LANGUAGES, Author
 from consigndesk.domain.taxonomy import Intent
 from consigndesk.services import knowledge
 
-router = APIRouter(prefix="/admin/articles", include_in_schema=False)
+router = APIRouter(prefix="/admin/articles", include_in_schema=False, route_class=CheckedRoute)
 INTENTS = [i.value for i in Intent]
 STATUSES = ("draft", "published")
 
@@ -236,7 +238,7 @@ def _load(core: App, article_id: int, **kwargs: Any) -> dict[str, Any] | None:
 
 
 @router.get("/{article_id}", response_class=HTMLResponse)
-def edit_form(request: Request, core: AppDep, article_id: int) -> Response:
+def edit_form(request: Request, core: AppDep, article_id: RowId) -> Response:
     agent = manager_or_refusal(request, core)
     if isinstance(agent, Response):
         return agent
@@ -250,7 +252,7 @@ def edit_form(request: Request, core: AppDep, article_id: int) -> Response:
 def save(
     request: Request,
     core: AppDep,
-    article_id: int,
+    article_id: RowId,
     category: Annotated[str, Form()] = "",
     tags: Annotated[str, Form(max_length=1000)] = "",
     intents: Annotated[list[str] | None, Form()] = None,
@@ -329,7 +331,7 @@ def save(
 def publication(
     request: Request,
     core: AppDep,
-    article_id: int,
+    article_id: RowId,
     publish: Annotated[str, Form()] = "",
     csrf: Annotated[str | None, Form()] = None,
 ) -> Response:
@@ -363,7 +365,7 @@ def publication(
 
 @router.get("/{article_id}/versions/{lang}/{number}", response_class=HTMLResponse)
 def old_version(
-    request: Request, core: AppDep, article_id: int, lang: str, number: int
+    request: Request, core: AppDep, article_id: RowId, lang: str, number: VersionNumber
 ) -> Response:
     agent = manager_or_refusal(request, core)
     if isinstance(agent, Response):

@@ -11,6 +11,8 @@ from fastapi.responses import HTMLResponse, Response
 from consigndesk.adapters.db import queries
 from consigndesk.adapters.db.routing import RoutingRepository
 from consigndesk.adapters.http.deps import AppDep
+from consigndesk.adapters.http.guard import CheckedRoute
+from consigndesk.adapters.http.params import RowId
 from consigndesk.adapters.http.web.common import (
     csrf_failed,
     csrf_ok,
@@ -30,7 +32,7 @@ from consigndesk.domain.errors import DomainError
 from consigndesk.domain.taxonomy import Priority
 from consigndesk.services.routing import Routing, next_ticket, set_agent_online
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=CheckedRoute)
 
 
 def _router(core: App) -> Routing:
@@ -41,7 +43,7 @@ def _router(core: App) -> Routing:
 def presence(
     request: Request,
     core: AppDep,
-    agent_id: int,
+    agent_id: RowId,
     online: Annotated[str, Form()] = "",
     csrf: Annotated[str | None, Form()] = None,
     next: Annotated[str | None, Form()] = None,
