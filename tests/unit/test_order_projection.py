@@ -137,6 +137,21 @@ def test_extra_fields_are_kept() -> None:
         (lambda e: e["data"].update(items=[]), "non-empty list"),
         (lambda e: e["data"]["items"][0].update(kind="service"), "physical or digital"),
         (lambda e: e.update(data="nope"), "data must be an object"),
+        (lambda e: e.update(type=["order.created"]), "unknown event type"),
+        (lambda e: e.update(occurred_at="0001-01-01T00:00:00+01:00"), "must lie between"),
+        (lambda e: e.update(occurred_at="9999-12-31T23:59:59-01:00"), "must lie between"),
+        (lambda e: e.update(id="e\x001"), "without U+0000"),
+        (lambda e: e["data"]["items"][0].update(kind=["physical"]), "physical or digital"),
+        (lambda e: e["data"]["items"][0].update(quantity=True), "positive integer"),
+        (lambda e: e["data"]["items"][0].update(sku={"id": 1}), "sku must be a string"),
+        (lambda e: e["data"].update(buyer_ref=7), "data.buyer_ref must be a string of 1-64"),
+        (lambda e: e["data"].update(seller_ref="s" * 65), "data.seller_ref must be a string"),
+        (lambda e: e["data"].update(currency=["CNY"]), "data.currency must be a string of 1-8"),
+        (lambda e: e["data"].update(order_ref="JS1\x00"), "without U+0000"),
+        (lambda e: e["data"].update(weight=2**63), "data.weight holds an integer beyond 64"),
+        (lambda e: e["data"].update(weight=float("nan")), "not finite"),
+        (lambda e: e["data"].update(note="\udc80"), "data.note holds text with a lone surrogate"),
+        (lambda e: e["data"].update(deep=[[[[]]]] * 2 + [_nested(64)]), "deeper than 64"),
     ],
 )
 def test_malformed_events_are_rejected_with_a_reason(mutate, message: str) -> None:
@@ -145,6 +160,53 @@ def test_malformed_events_are_rejected_with_a_reason(mutate, message: str) -> No
     with pytest.raises(InvalidInput) as err:
         validate_event(raw)
     assert message in err.value.message
+
+
+def _nested(depth: int) -> list:
+    """A list `depth` levels deep."""
+    value: list = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("amount", ["0", "12", "12.5", "4999.00", "123456789012345.12345678"])
+def test_plain_decimal_amounts_are_accepted(amount: str) -> None:
+    raw = order_created("JS20261120000007", amount=amount)
+    assert validate_event(raw).data["amount"] == amount
+
+
+@pytest.mark.parametrize(
+    "amount",
+    ["1e999999999", "1E+3", " 1 ", "1_000", "１２", "+1", "-0", "1.", ".5", "NaN", "1" * 16],
+)
+def test_amounts_other_than_plain_decimals_are_refused(amount: str) -> None:
+    raw = order_created("JS20261120000008", amount=amount)
+    with pytest.raises(InvalidInput, match="decimal string"):
+        validate_event(raw)
+
+
+@pytest.mark.parametrize("status", [["delivered"], {"s": "delivered"}, "lost"])
+def test_a_logistics_status_outside_the_contract_is_refused(status: object) -> None:
+    raw = event(
+        "l1",
+        "logistics.updated",
+        1,
+        order_ref="JS1",
+        carrier="SF",
+        tracking_no="SF1",
+        status=status,
+        location="上海",
+        description="…",
+    )
+    with pytest.raises(InvalidInput, match=r"data\.status must be one of"):
+        validate_event(raw)
+
+
+def test_nesting_up_to_the_limit_and_64_bit_integers_are_kept() -> None:
+    raw = order_created("JS20261120000009")
+    raw["data"].update(deep=_nested(64), big=2**63 - 1, small=-(2**63), tracking=123)
+    assert validate_event(raw).data["deep"] == _nested(64)
 
 
 def test_full_card_codes_are_refused() -> None:

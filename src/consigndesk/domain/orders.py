@@ -7,10 +7,12 @@ state, and a replay of the same event id is recognised before it reaches this mo
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from consigndesk.domain.errors import InvalidInput
@@ -34,10 +36,17 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "settlement.scheduled": ("order_ref", "seller_ref", "amount", "currency", "scheduled_at"),
     "settlement.paid": ("order_ref", "seller_ref", "amount", "currency", "paid_at", "payout_ref"),
 }
-AMOUNT_FIELDS = ("amount", "price")
-TIME_FIELDS = ("eta", "scheduled_at", "paid_at")
-LOGISTICS_STATUSES = {"in_transit", "out_for_delivery", "delivered", "exception", "returned"}
+LOGISTICS_STATUSES = frozenset(
+    {"in_transit", "out_for_delivery", "delivered", "exception", "returned"}
+)
 CLOSED_ORDER_STATUSES = {"cancelled", "refunded", "completed"}
+# A plain decimal: ASCII digits, an optional fraction; no sign, exponent, spaces or separators.
+AMOUNT = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,8})?")
+MAX_DEPTH = 64  # levels under `data`; orjson writes at most 254 and the view adds two
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1  # what every JSON reader and both databases keep exact
+# Times stay a day inside datetime's range, so converting them to any time zone cannot overflow.
+EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=1)
+LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +62,7 @@ class PlatformEvent:
 
 
 def parse_time(value: Any, field: str) -> datetime:
+    """An aware ISO 8601 time that converts to UTC and to any display time zone."""
     if not isinstance(value, str):
         raise InvalidInput(f"{field} must be an ISO 8601 string")
     try:
@@ -61,78 +71,190 @@ def parse_time(value: Any, field: str) -> datetime:
         raise InvalidInput(f"{field} is not an ISO 8601 time: {value!r}") from None
     if parsed.tzinfo is None:
         raise InvalidInput(f"{field} must carry a time zone: {value!r}")
+    try:
+        in_range = EARLIEST <= parsed.astimezone(UTC) <= LATEST
+    except OverflowError:
+        in_range = False
+    if not in_range:
+        raise InvalidInput(f"{field} must lie between 0001-01-02 and 9999-12-30 UTC: {value!r}")
     return parsed
 
 
 def parse_amount(value: Any, field: str) -> Decimal:
-    if not isinstance(value, str):
-        raise InvalidInput(f'{field} must be a decimal string such as "12.50"')
-    try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        raise InvalidInput(f"{field} is not a decimal number: {value!r}") from None
-    if not amount.is_finite() or amount < 0:
-        raise InvalidInput(f"{field} must be a non-negative amount: {value!r}")
-    return amount
+    """Amounts are plain decimal strings, so every reader formats them without surprises."""
+    if not isinstance(value, str) or not AMOUNT.fullmatch(value):
+        raise InvalidInput(
+            f'{field} must be a non-negative decimal string such as "12.50"'
+            " (up to 15 digits, 8 after the point)"
+        )
+    return Decimal(value)
 
 
-def _check_items(items: Any) -> None:
+Check = Callable[[Any, str], object]
+
+
+def _optional_time(value: Any, field: str) -> None:
+    """Time fields may be null; otherwise they are ISO 8601 times."""
+    if value is not None:
+        parse_time(value, field)
+
+
+def _column_text(limit: int) -> Check:
+    """Fields stored in a column of `limit` characters, which PostgreSQL enforces and SQLite not."""
+
+    def check(value: Any, field: str) -> None:
+        if not isinstance(value, str) or not 1 <= len(value) <= limit or "\x00" in value:
+            raise InvalidInput(f"{field} must be a string of 1-{limit} characters without U+0000")
+
+    return check
+
+
+def _text(value: Any, field: str) -> None:
+    """Contract text fields: strings, or numbers some platforms send (a tracking number)."""
+    if type(value) is not str and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise InvalidInput(f"{field} must be a string or a number")
+
+
+def _logistics_status(value: Any, field: str) -> None:
+    """One of the statuses the contract names (checked by type: a list is not hashable)."""
+    if not isinstance(value, str) or value not in LOGISTICS_STATUSES:
+        raise InvalidInput(f"{field} must be one of {', '.join(sorted(LOGISTICS_STATUSES))}")
+
+
+def _last4(value: Any, field: str) -> None:
+    """We keep the last 4 characters of a card code, never a whole one."""
+    _text(value, field)
+    if len(str(value)) > 4:
+        raise InvalidInput(f"{field} must hold at most the last 4 characters of a code")
+
+
+def _boolean(value: Any, field: str) -> None:
+    """`redeemed` is true or false, not a truthy string."""
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{field} must be a boolean")
+
+
+def _check_items(items: Any, field: str) -> None:
+    """Each line of an order: text sku and title, a known kind, a price and a positive count."""
     if not isinstance(items, list) or not items:
-        raise InvalidInput("data.items must be a non-empty list")
+        raise InvalidInput(f"{field} must be a non-empty list")
     for i, item in enumerate(items):
         if not isinstance(item, dict):
-            raise InvalidInput(f"data.items[{i}] must be an object")
+            raise InvalidInput(f"{field}[{i}] must be an object")
         for key in ("sku", "title", "kind", "price", "quantity"):
             if key not in item:
-                raise InvalidInput(f"data.items[{i}].{key} is required")
-        if item["kind"] not in {"physical", "digital"}:
-            raise InvalidInput(f"data.items[{i}].kind must be physical or digital")
-        parse_amount(item["price"], f"data.items[{i}].price")
-        if not isinstance(item["quantity"], int) or item["quantity"] < 1:
-            raise InvalidInput(f"data.items[{i}].quantity must be a positive integer")
+                raise InvalidInput(f"{field}[{i}].{key} is required")
+        _text(item["sku"], f"{field}[{i}].sku")
+        _text(item["title"], f"{field}[{i}].title")
+        if not isinstance(item["kind"], str) or item["kind"] not in {"physical", "digital"}:
+            raise InvalidInput(f"{field}[{i}].kind must be physical or digital")
+        parse_amount(item["price"], f"{field}[{i}].price")
+        quantity = item["quantity"]
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+            raise InvalidInput(f"{field}[{i}].quantity must be a positive integer")
+
+
+# Checked in any event that carries them (an amount is an amount everywhere).
+_ANYWHERE: dict[str, Check] = {
+    "order_ref": _column_text(64),
+    "buyer_ref": _column_text(64),
+    "seller_ref": _column_text(64),
+    "currency": _column_text(8),
+    "amount": parse_amount,
+    "price": parse_amount,
+    "eta": _optional_time,
+    "scheduled_at": _optional_time,
+    "paid_at": _optional_time,
+}
+_BY_TYPE: dict[str, dict[str, Check]] = {
+    "order.created": {"items": _check_items},
+    "logistics.updated": {"status": _logistics_status},
+    "card_code.delivered": {"code_last4": _last4, "redeemed": _boolean},
+}
+# Per event type, the check of each field it may carry and the field's name in messages; the
+# other fields are kept unchecked.
+FIELD_CHECKS: dict[str, dict[str, tuple[Check, str]]] = {
+    event_type: {
+        key: (check, f"data.{key}")
+        for key, check in {
+            **dict.fromkeys(required, _text),
+            **_ANYWHERE,
+            **_BY_TYPE.get(event_type, {}),
+        }.items()
+    }
+    for event_type, required in REQUIRED_FIELDS.items()
+}
+
+
+def _storable(value: Any, depth: int = 0) -> str | None:
+    """What in a JSON value neither database nor orjson can keep exactly, or None if all is well
+    (exact types first: this walks every value of every event)."""
+    kind = type(value)
+    if kind is str:
+        return None if value.isascii() else _bad_text(value)
+    if isinstance(value, dict | list):
+        if depth >= MAX_DEPTH:
+            return f"nesting deeper than {MAX_DEPTH} levels"
+        if isinstance(value, dict):
+            if not all(type(k) is str and (k.isascii() or not _bad_text(k)) for k in value):
+                return "a key that is not valid text"
+            value = value.values()
+        for item in value:
+            problem = _storable(item, depth + 1)
+            if problem:
+                return problem
+        return None
+    if value is None or kind is bool:
+        return None
+    if kind is int:
+        return None if INT_MIN <= value <= INT_MAX else "an integer beyond 64 bits"
+    if kind is float:
+        return None if math.isfinite(value) else "a number that is not finite"
+    return "a value JSON cannot carry"  # from a Python caller: a set, a Decimal, an enum …
+
+
+def _bad_text(text: str) -> str | None:
+    """Lone surrogates (`\\ud800` in JSON) have no UTF-8 form, so no database can store them."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return "text with a lone surrogate"
+    return None
 
 
 def validate_event(raw: Any) -> PlatformEvent:
-    """Check one pushed event against the contract; the message names the first problem."""
+    """Check one pushed event against the contract before anything is stored; the message names
+    the first problem."""
     if not isinstance(raw, dict):
         raise InvalidInput("the event must be a JSON object")
     for key in ("id", "type", "occurred_at", "data"):
         if key not in raw:
             raise InvalidInput(f"{key} is required")
     event_id, event_type, data = raw["id"], raw["type"], raw["data"]
-    if not isinstance(event_id, str) or not 1 <= len(event_id) <= 128:
-        raise InvalidInput("id must be a string of 1-128 characters")
-    if event_type not in REQUIRED_FIELDS:
+    if (
+        not isinstance(event_id, str)
+        or not 1 <= len(event_id) <= 128
+        or "\x00" in event_id
+        or (not event_id.isascii() and _bad_text(event_id))
+    ):
+        raise InvalidInput("id must be a string of 1-128 characters, without U+0000")
+    if not isinstance(event_type, str) or event_type not in REQUIRED_FIELDS:
         raise InvalidInput(f"unknown event type {event_type!r}", code="unknown_event_type")
     if not isinstance(data, dict):
         raise InvalidInput("data must be an object")
+    occurred_at = parse_time(raw["occurred_at"], "occurred_at")
     for key in REQUIRED_FIELDS[event_type]:
         if data.get(key) in (None, ""):
             raise InvalidInput(f"data.{key} is required for {event_type}")
-    if not isinstance(data["order_ref"], str) or len(data["order_ref"]) > 64:
-        raise InvalidInput("data.order_ref must be a string of at most 64 characters")
-    for key in AMOUNT_FIELDS:
-        if key in data:
-            parse_amount(data[key], f"data.{key}")
-    for key in TIME_FIELDS:
-        if data.get(key) is not None:
-            parse_time(data[key], f"data.{key}")
-    if event_type == "order.created":
-        _check_items(data["items"])
-    if event_type == "logistics.updated" and data["status"] not in LOGISTICS_STATUSES:
-        raise InvalidInput(f"data.status must be one of {', '.join(sorted(LOGISTICS_STATUSES))}")
-    if event_type == "card_code.delivered":
-        last4 = str(data["code_last4"])
-        if len(last4) > 4:
-            raise InvalidInput("data.code_last4 must hold at most the last 4 characters of a code")
-        if "redeemed" in data and not isinstance(data["redeemed"], bool):
-            raise InvalidInput("data.redeemed must be a boolean")
-    return PlatformEvent(
-        id=event_id,
-        type=event_type,
-        occurred_at=parse_time(raw["occurred_at"], "occurred_at"),
-        data=data,
-    )
+    if _storable(data, -1):
+        key, problem = next((k, p) for k, v in data.items() if (p := _storable({k: v}, -1)))
+        raise InvalidInput(f"data.{key} holds {problem}")
+    checks = FIELD_CHECKS[event_type]
+    for key, value in data.items():
+        found = checks.get(key)
+        if found is not None:
+            found[0](value, found[1])
+    return PlatformEvent(id=event_id, type=event_type, occurred_at=occurred_at, data=data)
 
 
 _STATUS_AFTER: dict[str, str] = {

@@ -16,8 +16,10 @@ def verify_signature(secret: str, body: bytes, header: str | None) -> None:
     """`X-Signature: sha256=<hex HMAC-SHA256 of the raw body>`; raises Unauthorized otherwise."""
     if not header or not header.startswith("sha256="):
         raise Unauthorized("missing or malformed X-Signature header", code="bad_signature")
+    given = header.removeprefix("sha256=").strip()
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, header.removeprefix("sha256=").strip().lower()):
+    # compare_digest refuses non-ASCII str; such a header is simply a wrong signature.
+    if not given.isascii() or not hmac.compare_digest(expected, given.lower()):
         raise Unauthorized("X-Signature does not match the body", code="bad_signature")
 
 

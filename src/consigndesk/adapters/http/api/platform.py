@@ -61,8 +61,10 @@ async def receive_event(
     verify_signature(app.platform_secret, raw_body, x_signature)
     try:
         payload = json.loads(raw_body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except ValueError as exc:
         raise ApiError(422, "invalid_json", f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ApiError(422, "invalid_json", "the body nests deeper than JSON is read") from None
     result = await run_in_threadpool(apply_platform_event, app.uow(), payload)
     EVENTS_APPLIED.labels(payload.get("type", "?"), "applied" if result.applied else "replay").inc()
     response.status_code = 200
