@@ -57,6 +57,23 @@ def test_idempotency_key_same_body_200_different_body_409(api: Api) -> None:
     assert len(listed["items"]) == 1
 
 
+def test_each_caller_has_its_own_idempotency_keys(api: Api) -> None:
+    """Another caller's key is not a replay: neither its 409 nor its ticket comes back."""
+    agent, csrf = api.login("li.na@desk.test")
+    mine = agent.post(
+        "/api/v1/tickets",
+        json=ticket_body(body="代客户提交"),
+        headers={"X-CSRF-Token": csrf, "Idempotency-Key": "shared"},
+    )
+    theirs = api.client.post(
+        "/api/v1/tickets",
+        json=ticket_body(),
+        headers={**api.integration, "Idempotency-Key": "shared"},
+    )
+    assert (mine.status_code, theirs.status_code) == (201, 201)
+    assert mine.json()["id"] != theirs.json()["id"]
+
+
 def test_auth_and_scopes(api: Api) -> None:
     assert_error(api.client.post("/api/v1/tickets", json=ticket_body()), 401, "unauthorized")
     bad = {"Authorization": "Bearer cdk_nope_nope"}

@@ -52,6 +52,7 @@ class ReceiveCustomerMessage:
     external_id: str | None = None  # channel's own message id: a repeat is a no-op
     attachments: list[Upload] = field(default_factory=list)
     idempotency_key: str | None = None
+    idempotency_scope: str = "tickets"  # whose keys: each API key's and agent's are its own
     request_hash: str | None = None
 
     def __post_init__(self) -> None:

@@ -135,7 +135,9 @@ class TicketServices:
         elif self.answerer is not None:
             self.answerer.customer_replied(uow, ticket, message)
         if cmd.idempotency_key and cmd.request_hash:
-            uow.idempotency.add("tickets", cmd.idempotency_key, cmd.request_hash, ticket.id)
+            uow.idempotency.add(
+                cmd.idempotency_scope, cmd.idempotency_key, cmd.request_hash, ticket.id
+            )
         return Received(
             ticket_id=ticket.stored_id, created=created, ticket=ticket, message_id=message.id
         )
@@ -143,7 +145,7 @@ class TicketServices:
     def _replay(self, uow: UnitOfWork, cmd: ReceiveCustomerMessage) -> Received | None:
         """An idempotency key or a channel message id seen before: return the original."""
         if cmd.idempotency_key:
-            seen = uow.idempotency.get("tickets", cmd.idempotency_key)
+            seen = uow.idempotency.get(cmd.idempotency_scope, cmd.idempotency_key)
             if seen is not None:
                 request_hash, ticket_id = seen
                 if request_hash != cmd.request_hash:

@@ -79,6 +79,9 @@ async def create_ticket(
         body=body.body,
         order_ref=body.order_ref,
         idempotency_key=idempotency_key,
+        idempotency_scope=(
+            f"tickets/key:{who.api_key.key_id}" if who.api_key else f"tickets/agent:{who.agent_id}"
+        ),
         request_hash=request_hash,
     )
     received = await asyncio.wrap_future(app.intake.submit(command))
