@@ -3,7 +3,12 @@
 import pytest
 
 from consigndesk.domain.errors import InvalidInput
-from consigndesk.domain.orders import OrderRefFinder, project_order, validate_event
+from consigndesk.domain.orders import (
+    OrderRefFinder,
+    format_amount,
+    project_order,
+    validate_event,
+)
 from tests.factories import event, order_created, shipped_order
 
 
@@ -223,3 +228,21 @@ def test_order_ref_finder_uses_the_configured_pattern() -> None:
     assert finder.find(text) == ["JS20261118000123"]
     custom = OrderRefFinder(r"ORD-\d{6}")
     assert custom.find("my order ORD-123456 is late") == ["ORD-123456"]
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [
+        ("4999", "CNY", "¥4,999.00"),
+        ("12.5", "GBP", "GBP 12.50"),
+        ("0.125", None, "0.12"),
+        ("12", ["CNY"], "12.00"),  # a currency stored before validation: shown without it
+        ("1e999999999", "CNY", None),  # formatting it would build a billion-digit string
+        (" 1 ", "CNY", None),
+        (12.5, "CNY", None),
+    ],
+)
+def test_only_plain_decimal_amounts_are_formatted(
+    amount: object, currency: object, shown: str | None
+) -> None:
+    assert format_amount(amount, currency) == shown

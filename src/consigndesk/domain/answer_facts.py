@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from consigndesk.domain.orders import format_amount
 from consigndesk.domain.taxonomy import Intent
 
 DISPLAY_TZ = ZoneInfo("Asia/Shanghai")  # the marketplace's home time zone
-CURRENCY_SIGNS = {"CNY": "¥", "USD": "$", "EUR": "€", "HKD": "HK$"}
 KB_ONLY: frozenset[str] = frozenset({Intent.LISTING, Intent.PRODUCT_QUESTION, Intent.ACCOUNT})
 KB_WITHOUT_ORDER: frozenset[str] = frozenset({Intent.RETURN_REFUND, Intent.CANCEL_ORDER})
 
@@ -43,12 +42,8 @@ def day(value: Any) -> str:
 
 
 def money(amount: Any, currency: str | None) -> str:
-    try:
-        text = f"{Decimal(str(amount)):,.2f}"
-    except InvalidOperation:
-        return ""
-    sign = CURRENCY_SIGNS.get(currency or "")
-    return f"{sign}{text}" if sign else f"{currency or ''} {text}".strip()
+    """An amount an answer may state; nothing for one that is not a plain decimal."""
+    return format_amount(amount, currency) or ""
 
 
 def _parse(value: Any) -> datetime | None:

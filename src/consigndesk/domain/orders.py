@@ -90,6 +90,21 @@ def parse_amount(value: Any, field: str) -> Decimal:
     return Decimal(value)
 
 
+CURRENCY_SIGNS = {"CNY": "¥", "USD": "$", "EUR": "€", "HKD": "HK$"}
+
+
+def format_amount(amount: Any, currency: Any) -> str | None:
+    """A plain decimal amount as people read it (`¥4,999.00`, `GBP 12.50`), or None for anything
+    validation refuses: a view stored before it could hold an exponent of a billion digits."""
+    if not isinstance(amount, str) or not AMOUNT.fullmatch(amount):
+        return None
+    text = f"{Decimal(amount):,.2f}"
+    if not isinstance(currency, str) or not currency:
+        return text
+    sign = CURRENCY_SIGNS.get(currency)
+    return f"{sign}{text}" if sign else f"{currency} {text}"
+
+
 Check = Callable[[Any, str], object]
 
 

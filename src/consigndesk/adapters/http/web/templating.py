@@ -6,7 +6,6 @@ import gettext as gettext_module
 import re
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -18,13 +17,13 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from consigndesk.adapters.http.deps import csrf_token
+from consigndesk.domain.orders import format_amount
 from consigndesk.i18n import LOCALES, locale_for_language, negotiate, translations
 
 HERE = Path(__file__).parent
 TEMPLATES_DIR = HERE / "templates"
 STATIC_DIR = HERE / "static"
 DISPLAY_TZ = ZoneInfo("Asia/Shanghai")  # the marketplace's home time zone
-CURRENCY_SIGNS = {"CNY": "¥", "USD": "$", "EUR": "€", "HKD": "HK$"}
 
 _active: ContextVar[gettext_module.NullTranslations | None] = ContextVar(
     "consigndesk_web_translations", default=None
@@ -144,16 +143,10 @@ def format_duration(seconds: Any) -> str:
 
 
 def format_money(amount: Any, currency: str | None = None) -> str:
+    """`¥4,999.00`; an amount that is not a plain decimal is shown as it was sent."""
     if amount is None or amount == "":
         return ""
-    try:
-        text = f"{Decimal(str(amount)):,.2f}"
-    except InvalidOperation:
-        text = str(amount)
-    sign = CURRENCY_SIGNS.get(currency or "")
-    if sign:
-        return f"{sign}{text}"
-    return f"{currency} {text}" if currency else text
+    return format_amount(amount, currency) or str(amount)[:40]
 
 
 def build_environment() -> Environment:
