@@ -14,11 +14,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
+from psycopg.types.json import Json
 from sqlalchemy import JSON, Boolean, Dialect, Float, Integer, String, Table, inspect
 from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state
 
-from consigndesk.adapters.db.engine import JSON_DUMPS
+from consigndesk.adapters.db.engine import json_bytes
 from consigndesk.adapters.db.tables import UtcDateTime
 
 
@@ -36,7 +37,8 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     for name in timestamps:  # as the column type refuses them in an INSERT
         if any(row[name] is not None and row[name].tzinfo is None for row in rows):
             raise ValueError(f"naive datetime given to the UTC column {table.name}.{name}")
-    document = JSON_DUMPS([{**row, **defaults} for row in rows] if defaults else rows)
+    # orjson's UTF-8 as it is: psycopg would encode a str of it again
+    document = Json([{**row, **defaults} for row in rows] if defaults else rows, json_bytes)
     connection.exec_driver_sql(statement, (document,))
 
 
