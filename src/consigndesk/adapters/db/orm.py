@@ -20,13 +20,16 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(Agent, tables.agents)
     # The relationships are never read or set: they only tell a flush that writes a new customer,
     # ticket and message together to insert them in that order (their ids are set beforehand).
+    # No cascades: adding an object to the session then has no related objects to look for.
     mapper_registry.map_imperatively(
         Ticket,
         tables.tickets,
         version_id_col=tables.tickets.c.version,
-        properties={"_customer_row": relationship(Customer, lazy="raise")},
+        properties={"_customer_row": relationship(Customer, lazy="raise", cascade="")},
     )
     mapper_registry.map_imperatively(
-        Message, tables.messages, properties={"_ticket_row": relationship(Ticket, lazy="raise")}
+        Message,
+        tables.messages,
+        properties={"_ticket_row": relationship(Ticket, lazy="raise", cascade="")},
     )
     _started = True
