@@ -40,7 +40,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 import httpx
@@ -524,24 +524,36 @@ def fill_by_cloning(database_url: str, tickets: list[dict[str, Any]]) -> int:
 
 
 # -- list calls ----------------------------------------------------------------------------------
+class Measured(Protocol):
+    """A running server whose CPU (and its database's) a bench can read."""
+
+    base_url: str
+
+    def server_pids(self) -> list[int]: ...
+
+    def db_pids(self) -> list[int]: ...
+
+
 def time_gets(
-    server: RunningServer,
-    db: str,
-    label: str,
-    path: str,
+    server: Measured,
+    headers: dict[str, str],
+    where: tuple[str, str, str],
     requests: int,
     max_seconds: float,
+    describe: Callable[[Any], str],
 ) -> Row:
-    """Sequential GETs (concurrency 1): latency of one list call on an otherwise idle server."""
-    headers = {"Authorization": f"Bearer {server.api_key}"}
+    """Sequential GETs (concurrency 1): latency of one list call on an otherwise idle server.
+    `where` is (database, label, path); `describe` notes what the first answer held."""
+    db, label, path = where
     latencies: list[float] = []
     statuses: Counter[str] = Counter()
     note = ""
-    server_meter = CpuMeter()
-    with httpx.Client(base_url=server.base_url, headers=headers, timeout=60.0) as client:
+    server_meter, db_meter = CpuMeter(), CpuMeter()
+    with httpx.Client(base_url=server.base_url, headers=headers, timeout=120.0) as client:
         for _ in range(3):  # warm-up: connection, caches, statement preparation
             client.get(path)
         server_meter.start(server.server_pids())
+        db_meter.start(server.db_pids())
         started = time.perf_counter()
         for _ in range(requests):
             t0 = time.perf_counter()
@@ -551,10 +563,11 @@ def time_gets(
             if answer.status_code != 200 and not note:
                 note = f"{answer.status_code} {answer.text[:200]}"
             elif not note:
-                note = f"{len(answer.json().get('items', []))} items"
-            if time.perf_counter() - started > max_seconds and len(latencies) >= 10:
+                note = describe(answer.json())
+            if time.perf_counter() - started > max_seconds and len(latencies) >= 5:
                 break
         wall = time.perf_counter() - started
+    db_cpu = db_meter.stop(server.db_pids())
     return Row(
         db=db,
         phase=label,
@@ -565,6 +578,7 @@ def time_gets(
         latencies_ms=latencies,
         statuses=dict(statuses),
         server_cpu=100 * server_meter.stop(server.server_pids()) / wall,
+        db_cpu=100 * db_cpu / wall if db_cpu else math.nan,
         note=note,
     )
 
@@ -763,7 +777,14 @@ def run_database(opts: Options, db: str, notes: list[str]) -> list[Row]:
         sample = fill or make_tickets(f"{tag}c{opts.concurrency[-1]}", 50, opts.seed)
         for label, path in list_paths(server, sample):
             load = os.getloadavg()[0]
-            row = time_gets(server, db, label, path, opts.list_requests, 30.0)
+            row = time_gets(
+                server,
+                {"Authorization": f"Bearer {server.api_key}"},
+                (db, label, path),
+                opts.list_requests,
+                30.0,
+                lambda body: f"{len(body.get('items', []))} items",
+            )
             row.load = load
             rows.append(row)
             print_rows([row], header=False)

@@ -41,7 +41,6 @@ import asyncio
 import base64
 import contextlib
 import json
-import math
 import os
 import platform
 import secrets
@@ -50,7 +49,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +77,7 @@ from api_tickets import (
     print_notes_and_rerun,
     print_rows,
     stalls,
+    time_gets,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -601,49 +600,6 @@ def list_paths(server: HelpdeskServer) -> tuple[list[tuple[str, str]], int | Non
     return paths, body.get("count")
 
 
-def time_list(
-    server: HelpdeskServer, db: str, label: str, path: str, requests: int, max_seconds: float
-) -> Row:
-    """Sequential GETs (concurrency 1) on an otherwise idle server."""
-    latencies: list[float] = []
-    statuses: Counter[str] = Counter()
-    note = ""
-    meter, db_meter = CpuMeter(), CpuMeter()
-    with httpx.Client(base_url=server.base_url, headers=server.headers, timeout=120.0) as client:
-        for _ in range(2):  # warm-up
-            client.get(path)
-        meter.start(server.server_pids())
-        db_meter.start(server.db_pids())
-        started = time.perf_counter()
-        for _ in range(requests):
-            t0 = time.perf_counter()
-            answer = client.get(path)
-            latencies.append((time.perf_counter() - t0) * 1000)
-            statuses[str(answer.status_code)] += 1
-            if answer.status_code != 200 and not note:
-                note = f"{answer.status_code} {answer.text[:200]}"
-            elif not note:
-                body = answer.json()
-                note = f"{len(body.get('results', []))} items of {body.get('count')}"
-            if time.perf_counter() - started > max_seconds and len(latencies) >= 5:
-                break
-        wall = time.perf_counter() - started
-    db_cpu = db_meter.stop(server.db_pids())
-    return Row(
-        db=db,
-        phase=label,
-        concurrency=1,
-        requests=len(latencies),
-        ok=statuses.get("200", 0),
-        seconds=wall,
-        latencies_ms=latencies,
-        statuses=dict(statuses),
-        server_cpu=100 * meter.stop(server.server_pids()) / wall,
-        db_cpu=100 * db_cpu / wall if db_cpu else math.nan,
-        note=note,
-    )
-
-
 # -- the run -------------------------------------------------------------------------------------
 @dataclass
 class Options:
@@ -712,7 +668,14 @@ def run_database(opts: Options, db: str, notes: list[str]) -> list[Row]:
         print(f"[{db}] {notes[-1].split(': ', 1)[1]}", flush=True)
         for label, path in paths:
             load = os.getloadavg()[0]
-            row = time_list(server, db, label, path, opts.list_requests, opts.list_max_seconds)
+            row = time_gets(
+                server,
+                server.headers,
+                (db, label, path),
+                opts.list_requests,
+                opts.list_max_seconds,
+                lambda body: f"{len(body.get('results', []))} items of {body.get('count')}",
+            )
             row.load = load
             rows.append(row)
             print_rows([row], header=False)
