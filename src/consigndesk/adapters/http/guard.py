@@ -51,6 +51,8 @@ async def _check_body(request: Request) -> None:
         for where, value in _leaves(body):
             _check_json_value(where, value)
     elif kind in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        # Starlette's default limits, which FastAPI also uses while no router sets form_limits;
+        # the parsed form is cached on the request and handed to the route as it is.
         for name, value in (await request.form()).multi_items():
             if isinstance(value, str):
                 _check_text(f"form.{name}", value)
