@@ -1,5 +1,9 @@
 """Masking of personal data, signed customer tokens, language negotiation."""
 
+import base64
+import hashlib
+import hmac
+
 import pytest
 
 from consigndesk.domain.errors import Unauthorized
@@ -37,6 +41,49 @@ def test_customer_token_round_trip_and_rejections() -> None:
         verify_customer_token("secret", body[:-2] + "xx." + mac, now=1010)
     with pytest.raises(Unauthorized):
         verify_customer_token("secret", "garbage", now=1010)
+
+
+def signed_claims(claims_json: str, secret: str = "secret") -> str:
+    """A correctly signed token around any claims text, however odd."""
+    raw = claims_json.encode("utf-8", "surrogatepass")
+    body = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return f"{body}.{hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()}"
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        '{"sub": "a\\u0000b", "role": "buyer", "exp": 9999999999}',
+        '{"sub": "a\\ud800", "role": "buyer", "exp": 9999999999}',
+        '{"sub": "' + "s" * 65 + '", "role": "buyer", "exp": 9999999999}',
+        '{"sub": 12345, "role": "buyer", "exp": 9999999999}',
+        '{"sub": "s", "role": ["buyer"], "exp": 9999999999}',
+        '{"sub": "s", "role": "buyer", "tier": {"vip": 1}, "exp": 9999999999}',
+        '{"sub": "s", "role": "buyer", "name": "' + "n" * 201 + '", "exp": 9999999999}',
+        '{"sub": "s", "role": "buyer", "name": "\\ud800", "exp": 9999999999}',
+        '{"sub": "s", "role": "buyer", "email": 5, "exp": 9999999999}',
+        '{"sub": "s", "role": "buyer", "email": ["a@b.cd"], "exp": 9999999999}',
+        '{"sub": "s", "role": "buyer", "email": "a\\u0000@b.cd", "exp": 9999999999}',
+        '{"sub": "s", "role": "buyer", "x": ' + "[" * 3000 + "]" * 3000 + ', "exp": 9999999999}',
+        "[1, 2]",
+    ],
+)
+def test_a_signed_token_with_claims_no_column_can_hold_is_refused(claims: str) -> None:
+    """Each was an exception (or a value PostgreSQL refused later) instead of a refused token."""
+    with pytest.raises(Unauthorized) as err:
+        verify_customer_token("secret", signed_claims(claims), now=1000)
+    assert err.value.code == "bad_customer_token"
+
+
+def test_a_token_that_is_not_ascii_is_malformed_not_an_exception() -> None:
+    for token in ("ab\ud800.cd", "é.é", "abc.\x00"):
+        with pytest.raises(Unauthorized):
+            verify_customer_token("secret", token, now=1000)
+
+
+def test_a_null_email_claim_is_no_email() -> None:
+    token = signed_claims('{"sub": "s", "role": "buyer", "email": null, "exp": 9999999999}')
+    assert verify_customer_token("secret", token, now=1000).email is None
 
 
 @pytest.mark.parametrize(

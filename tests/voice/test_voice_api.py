@@ -244,3 +244,33 @@ def test_attachments_are_for_staff_and_the_owning_customer_only(api: Api, synth:
         customer.get(f"/portal?token={token}", follow_redirects=False)
         assert customer.get(url).status_code == status
     assert api.client.get("/api/v1/attachments/nope", headers=api.integration).status_code == 404
+
+
+def test_a_nul_in_a_call_or_webhook_field_is_refused_naming_the_field(
+    api: Api, synth: Synth
+) -> None:
+    """Both were a database error on PostgreSQL and, on SQLite, a call stored under another id."""
+    audio = synth("Where is my parcel")
+    call = _post_call(api, audio, call_id="v\x00nul")
+    assert call.status_code == 422 and call.json()["error"]["message"].startswith("form.call_id")
+    secret = api.core.platform_secret or ""
+    body = _webhook_body(audio, CallSid="CA-\x00", From="+8613800138000")
+    hook = _webhook(api, body, sign(secret, body))
+    assert hook.status_code == 422 and hook.json()["error"]["message"].startswith("form.CallSid")
+    attachment = api.client.get("/api/v1/attachments/a%00b", headers=api.integration)
+    assert attachment.status_code == 422
+    assert _ticket_count(api) == 0
+
+
+def test_a_number_written_in_full_width_digits_reaches_the_same_customer(
+    api: Api, synth: Synth
+) -> None:
+    secret = api.core.platform_secret or ""
+    audio = synth("Where is my parcel")
+    first = _webhook_body(audio, CallSid="CA-20", From="+86 138 0013 8000")
+    second = _webhook_body(audio, CallSid="CA-21", From="+８６ １３８ ００１３ ８０００")
+    ids = [
+        _ticket(api, _webhook(api, b, sign(secret, b)).json()["id"])["customer"]["external_id"]
+        for b in (first, second)
+    ]
+    assert ids == ["phone:+8613800138000"] * 2

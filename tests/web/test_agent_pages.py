@@ -270,3 +270,16 @@ def test_outsourced_agent_sees_masked_contact_data(web: Web) -> None:
     in_house, _ = web.agent_client("in@desk.test")
     full = in_house.get(f"/tickets/{ticket_id}").text
     assert "13812345678" in full and "zhang.wei@example.cn" in full
+
+
+def test_an_assignee_that_is_no_agent_id_is_refused_and_changes_nothing(web: Web) -> None:
+    """`²` passed `isdigit()` and broke `int()`; a number beyond 64 bits reached the database."""
+    seed.agent(web.core, "li.na@desk.test")
+    ticket_id = seed.customer_ticket(web.core)
+    client, token = web.agent_client("li.na@desk.test")
+    for assignee in ("²", "9223372036854775808", "-1"):
+        answer = client.post(
+            f"/tickets/{ticket_id}/update", data={"assignee": assignee, "csrf": token}
+        )
+        assert answer.status_code == 422, assignee
+    assert detail(web, ticket_id)["assignee_id"] is None

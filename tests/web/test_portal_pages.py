@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from consigndesk.domain.commands import AddAgentMessage, UpdateTicket
 from consigndesk.domain.events import Actor
+from tests.unit.test_privacy_and_tokens import signed_claims
 from tests.web import seed
-from tests.web.conftest import Web, csrf_of
+from tests.web.conftest import PLATFORM_SECRET, Web, csrf_of
 from tests.web.test_agent_pages import detail
 
 
@@ -17,6 +18,25 @@ def test_bad_or_expired_links_get_a_clear_401(web: Web) -> None:
     expired = client.get(f"/portal?token={seed.portal_token(web.core, ttl=-10)}")
     assert expired.status_code == 401
     assert "此链接已过期" in expired.text
+    assert client.get("/portal/tickets").status_code == 401  # no customer in the session
+
+
+def test_a_signed_link_whose_claims_no_column_can_hold_is_refused_like_a_bad_one(
+    web: Web,
+) -> None:
+    """A role that is a list, a NUL or lone surrogate in the id, an over-long name: each was a 500
+    (on entry, or on every page after it) instead of the page for a link that cannot be used."""
+    client = web.client()
+    exp = '"exp": 9999999999'
+    for claims in (
+        '{"sub": "u-a", "role": ["buyer"], ' + exp + "}",
+        '{"sub": "u\\u0000a", "role": "buyer", ' + exp + "}",
+        '{"sub": "u\\ud800", "role": "buyer", ' + exp + "}",
+        '{"sub": "u-a", "role": "buyer", "name": "' + "n" * 201 + '", ' + exp + "}",
+    ):
+        answer = client.get(f"/portal?token={signed_claims(claims, PLATFORM_SECRET)}")
+        assert answer.status_code == 401, claims
+        assert "此链接无效" in answer.text
     assert client.get("/portal/tickets").status_code == 401  # no customer in the session
 
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from consigndesk.domain.errors import InvalidInput
+from consigndesk.domain.text import has_lone_surrogate
 
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "order.created": ("order_ref", "buyer_ref", "seller_ref", "currency", "amount", "items"),
@@ -229,12 +230,7 @@ def _storable(value: Any, depth: int = 0) -> str | None:
 
 
 def _bad_text(text: str) -> str | None:
-    """Lone surrogates (`\\ud800` in JSON) have no UTF-8 form, so no database can store them."""
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return "text with a lone surrogate"
-    return None
+    return "text with a lone surrogate" if has_lone_surrogate(text) else None
 
 
 def validate_event(raw: Any) -> PlatformEvent:

@@ -9,12 +9,14 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from consigndesk.domain.errors import Forbidden, InvalidInput, Unauthorized
 from consigndesk.domain.people import Agent
+from consigndesk.domain.text import storable
 from consigndesk.services.unit_of_work import UnitOfWork
 
 _hasher = PasswordHasher()
@@ -154,29 +156,50 @@ def sign_customer_token(
 
 
 def verify_customer_token(secret: str, token: str, now: float | None = None) -> CustomerIdentity:
+    """The customer a platform-signed token names. A token is text from the outside, so anything
+    a signature or a claim could be malformed by is its error, never an exception."""
     body, _, mac = token.strip().partition(".")
+    if not body or not body.isascii() or not mac.isascii():
+        raise Unauthorized("the customer token is malformed", code="bad_customer_token")
     expected = hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()
-    if not body or not hmac.compare_digest(expected, mac):
+    if not hmac.compare_digest(expected, mac):
         raise Unauthorized("the customer token's signature is wrong", code="bad_customer_token")
     try:
         claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):
         raise Unauthorized("the customer token is malformed", code="bad_customer_token") from None
-    exp = claims.get("exp") if isinstance(claims, dict) else None
+    if not isinstance(claims, dict):
+        raise Unauthorized("the customer token is malformed", code="bad_customer_token")
+    exp = claims.get("exp")
     if not isinstance(exp, int) or exp < (now if now is not None else time.time()):
         raise Unauthorized("the customer token has expired", code="expired_customer_token")
-    sub, role, tier = claims.get("sub"), claims.get("role"), claims.get("tier", "regular")
-    if (
-        not isinstance(sub, str)
-        or not sub
-        or role not in {"buyer", "seller"}
-        or tier not in {"regular", "vip"}
-    ):
-        raise Unauthorized("the customer token has invalid claims", code="bad_customer_token")
     return CustomerIdentity(
-        external_id=sub,
-        role=role,
-        tier=tier,
-        name=str(claims.get("name", "")),
-        email=claims.get("email"),
+        external_id=_claim(claims, "sub", MAX_EXTERNAL_ID, required=True),
+        role=_one_of(claims.get("role"), ("buyer", "seller")),
+        tier=_one_of(claims.get("tier", "regular"), ("regular", "vip")),
+        name=_claim(claims, "name", MAX_NAME),
+        email=_claim(claims, "email", MAX_EMAIL) or None,
     )
+
+
+MAX_EXTERNAL_ID, MAX_NAME, MAX_EMAIL = 64, 200, 320  # the customers table's columns
+
+
+def _claim(claims: dict[str, Any], name: str, longest: int, required: bool = False) -> str:
+    """A text claim that fits its column and that both databases can store (absent or null is
+    empty)."""
+    value = claims.get(name) or ""
+    if (
+        not isinstance(value, str)
+        or len(value) > longest
+        or (required and not value)
+        or not storable(value)
+    ):
+        raise Unauthorized(f"the customer token's {name} is invalid", code="bad_customer_token")
+    return value
+
+
+def _one_of(value: object, allowed: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in allowed:
+        raise Unauthorized("the customer token has invalid claims", code="bad_customer_token")
+    return value

@@ -10,8 +10,10 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
+from starlette.datastructures import FormData
 
 from consigndesk.adapters.http.errors import ApiError
+from consigndesk.domain.text import has_lone_surrogate, has_nul
 
 INT64 = range(-(2**63), 2**63)
 
@@ -32,14 +34,17 @@ class CheckedRoute(APIRoute):
             for name, value in request.query_params.multi_items():
                 _check_text(f"query.{name}", name)
                 _check_text(f"query.{name}", value)
-            if takes_body:
-                await _check_body(request)
+            await _check_body(request, takes_body)
             return await handle(request)
 
         return checked
 
 
-async def _check_body(request: Request) -> None:
+async def _check_body(request: Request, takes_body: bool) -> None:
+    """The body of a route that declares one (a route that reads its own, such as the signed
+    voice webhook, calls `check_form` once it has verified the signature)."""
+    if not takes_body:
+        return
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/json":
         if not await request.body():
@@ -53,9 +58,14 @@ async def _check_body(request: Request) -> None:
     elif kind in ("application/x-www-form-urlencoded", "multipart/form-data"):
         # Starlette's default limits, which FastAPI also uses while no router sets form_limits;
         # the parsed form is cached on the request and handed to the route as it is.
-        for name, value in (await request.form()).multi_items():
-            if isinstance(value, str):
-                _check_text(f"form.{name}", value)
+        check_form(await request.form())
+
+
+def check_form(form: FormData) -> None:
+    """Every text field of a parsed form (files are bytes: anything goes)."""
+    for name, value in form.multi_items():
+        if isinstance(value, str):
+            _check_text(f"form.{name}", value)
 
 
 def _leaves(document: Any) -> Iterator[tuple[str, Any]]:
@@ -84,11 +94,9 @@ def _check_json_value(where: str, value: Any) -> None:
 
 
 def _check_text(where: str, text: str) -> None:
-    if "\x00" in text:
+    if has_nul(text):
         raise ApiError(422, "invalid_input", f"{where[:200]}: text must not contain U+0000 (NUL)")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
+    if has_lone_surrogate(text):
         raise ApiError(
             422, "invalid_input", f"{where[:200]}: text holds a lone surrogate (not valid Unicode)"
-        ) from None
+        )

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 from consigndesk.domain.errors import InvalidInput
-
-_NOT_DIGITS = re.compile(r"\D")
 
 
 def normalise_phone(raw: str | None) -> str:
     """`+86 138-0013-8000` → `+8613800138000`; the form customers are matched and created by."""
     text = (raw or "").strip()
-    digits = _NOT_DIGITS.sub("", text)
+    digits = _digits(text)
     if not 5 <= len(digits) <= 20:
         raise InvalidInput(
             "the caller's number (From) is missing or malformed", code="invalid_phone"
@@ -29,9 +25,15 @@ def caller_external_id(phone: str) -> str:
 
 def same_number(stored: str | None, phone: str) -> bool:
     """Stored numbers come in any format; compare digits, ignoring a missing country prefix."""
-    digits = _NOT_DIGITS.sub("", stored or "")
+    digits = _digits(stored or "")
     wanted = phone.lstrip("+")
     if digits == wanted:
         return True
     shorter, longer = sorted((digits, wanted), key=len)
     return len(shorter) >= 7 and longer.endswith(shorter)
+
+
+def _digits(text: str) -> str:
+    """Every decimal digit as its ASCII one (a full-width ８ is an 8), so one number, however it
+    is written, finds one customer."""
+    return "".join(str(int(ch)) for ch in text if ch.isdecimal())

@@ -19,6 +19,7 @@ from consigndesk.adapters.db import queries, tables
 from consigndesk.adapters.http import schemas
 from consigndesk.adapters.http.deps import AppDep, Caller, ReadSession, Staff
 from consigndesk.adapters.http.errors import ApiError
+from consigndesk.adapters.http.guard import CheckedRoute, check_form
 from consigndesk.adapters.http.metrics import TICKETS_CREATED
 from consigndesk.bootstrap import App
 from consigndesk.domain.attachments import Upload, safe_filename
@@ -27,7 +28,7 @@ from consigndesk.domain.errors import NotFound
 from consigndesk.services.platform_events import verify_signature
 from consigndesk.services.voice import NEEDS_TRANSCRIPTION, CallReceived, ReceiveCall, VoiceCalls
 
-router = APIRouter(tags=["voice"])
+router = APIRouter(tags=["voice"], route_class=CheckedRoute)
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": schemas.ErrorResponse} for code in (401, 403, 404, 409, 413, 422, 503)
 }
@@ -168,6 +169,7 @@ async def telephony_webhook(
         raise ApiError(401, "unauthorized", "sign the body: X-Signature: sha256=<hex HMAC-SHA256>")
     verify_signature(app.platform_secret, await request.body(), x_signature)
     form = await request.form()
+    check_form(form)
     recording, call_sid = form.get("Recording"), form.get("CallSid")
     if not isinstance(recording, StarletteUpload):
         raise ApiError(422, "invalid_input", "the Recording file part is missing")

@@ -320,7 +320,7 @@ def update(
     priority: Annotated[str | None, Form()] = None,
     group: Annotated[str | None, Form()] = None,
     intent: Annotated[str | None, Form()] = None,
-    assignee: Annotated[str | None, Form()] = None,
+    assignee: Annotated[str | None, Form(pattern="^[0-9]{0,18}$")] = None,  # "" unassigns
     reason: Annotated[str, Form(max_length=500)] = "",
     version: Annotated[int | None, Form()] = None,
     csrf: Annotated[str | None, Form()] = None,
@@ -346,7 +346,7 @@ def update(
     if intent and intent != detail["intent"]:
         changes["intent"] = intent
     if assignee is not None:
-        wanted = int(assignee) if assignee.isdigit() else None
+        wanted = int(assignee) if assignee else None
         if wanted != detail["assignee_id"]:
             if wanted is None:
                 changes["unassign"] = True
