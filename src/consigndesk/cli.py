@@ -49,12 +49,19 @@ def _core(settings: Settings | None = None) -> App:
 def _serve(core: App, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
+    from consigndesk.adapters.channels.chat.protocol import MAX_FRAME_BYTES
     from consigndesk.asgi import serving_app
     from consigndesk.logs import configure_logging
     from consigndesk.supervisor import reuse_port_supported, run_workers
 
     configure_logging(core.settings.log_json)
-    options: dict[str, Any] = {"log_level": "warning", "proxy_headers": True}
+    # A chat frame over the protocol's limit still gets its error frame; one four times as big
+    # is not read into memory at all (the websocket closes with 1009), instead of up to 16 MiB.
+    options: dict[str, Any] = {
+        "log_level": "warning",
+        "proxy_headers": True,
+        "ws_max_size": 4 * MAX_FRAME_BYTES,
+    }
     if workers > 1:  # each worker process builds its own core: stateless API processes
         core.close()
         factory = "consigndesk.asgi:create"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -15,7 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+import websockets
 
+from consigndesk.adapters.channels.chat.protocol import MAX_FRAME_BYTES
 from consigndesk.supervisor import reuse_port_supported
 from tests.bus.conftest import free_port, wait_until
 
@@ -132,3 +135,22 @@ def test_a_taken_port_is_one_readable_line(tmp_path: Path, shared: bool) -> None
     assert (
         done.stderr.strip().splitlines()[-1].startswith(f"error: cannot listen on 127.0.0.1:{port}")
     )
+
+
+def test_a_websocket_frame_far_over_the_chat_limit_is_not_read(served) -> None:
+    """The server closes the socket (1009, too big) instead of reading up to 16 MiB first; a frame
+    just over the protocol's limit still gets the protocol's own error frame."""
+    _, port = served
+
+    async def send(size: int) -> websockets.ConnectionClosed | str:
+        async with websockets.connect(f"ws://127.0.0.1:{port}/ws/chat", max_size=None) as ws:
+            await ws.send('{"type": "ping", "pad": "' + "x" * size + '"}')
+            try:
+                return str(await asyncio.wait_for(ws.recv(), 10))
+            except websockets.ConnectionClosed as closed:
+                return closed
+
+    refused = asyncio.run(send(4 * MAX_FRAME_BYTES))
+    assert isinstance(refused, websockets.ConnectionClosed) and refused.rcvd.code == 1009
+    answered = asyncio.run(send(MAX_FRAME_BYTES + 1))
+    assert isinstance(answered, str) and "frame_too_large" in answered
