@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from consigndesk.domain.attachments import Upload
 from consigndesk.domain.errors import InvalidInput
+from consigndesk.domain.text import has_lone_surrogate
 from consigndesk.domain.tickets import parse_reference
 
 # Automatic mail is recognised, recorded and never answered (docs/decisions/0402).
@@ -26,6 +27,18 @@ _AUTO_SUBJECT = re.compile(
     re.IGNORECASE,
 )
 _DAEMONS = ("mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon")
+_SURROGATE = re.compile("[\\ud800-\\udfff]")
+_TEXT_FIELDS = ("message_id", "sender", "sender_name", "subject", "text", "html", "embedded_ticket")
+_ID_FIELDS = ("in_reply_to", "references", "embedded_ids")
+
+
+def storable_text(text: str) -> str:
+    """What both databases can hold: U+0000 dropped (ADR 0021), a lone surrogate made U+FFFD."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    if not text.isascii() and has_lone_surrogate(text):  # cheaper than the regex on CJK text
+        text = _SURROGATE.sub("\ufffd", text)
+    return text
 
 
 class MalformedEmail(InvalidInput):
@@ -51,6 +64,17 @@ class InboundEmail:
     headers: Mapping[str, str] = field(default_factory=dict)  # lower-cased name → first value
     embedded_ids: tuple[str, ...] = ()  # Message-IDs of a message quoted whole (a bounce's)
     embedded_ticket: str = ""  # our ticket header found in such a message
+
+    def __post_init__(self) -> None:
+        """Whatever the parser met, no text here fails a database (ADR 0407); an id that is not
+        storable as it came is dropped, as a changed id could name another message."""
+        for name in _TEXT_FIELDS:
+            object.__setattr__(self, name, storable_text(getattr(self, name)))
+        for name in _ID_FIELDS:
+            ids = tuple(i for i in getattr(self, name) if storable_text(i) == i)
+            object.__setattr__(self, name, ids)
+        too_large = tuple((storable_text(name), size) for name, size in self.too_large)
+        object.__setattr__(self, "too_large", too_large)
 
     @property
     def thread_ids(self) -> tuple[str, ...]:

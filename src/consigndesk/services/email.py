@@ -27,6 +27,7 @@ from consigndesk.domain.email_rules import (
     normalize_subject,
     referenced_ticket,
     reply_subject,
+    storable_text,
     strip_subject,
 )
 from consigndesk.domain.errors import Conflict, DomainError, NotFound, StaleVersion
@@ -41,6 +42,7 @@ from consigndesk.services.unit_of_work import UnitOfWork
 
 log = structlog.get_logger(__name__)
 MAX_REFERENCES = 20
+MAX_NAME = 200  # customers.name
 ATTEMPTS = 3  # a busy ticket or a concurrently created customer: thread and store again
 
 
@@ -94,6 +96,7 @@ class _Held:
 @dataclass(kw_only=True)
 class EmailChannel:
     receive: Callable[[ReceiveCustomerMessage], Received]  # the shared pipeline (group commit)
+    retry_later: Callable[[Exception], bool]  # the database is down or busy: not the mail's fault
     uow_factory: Callable[[], UnitOfWork]
     read_uow_factory: Callable[[], UnitOfWork]
     parse: MailParser
@@ -153,6 +156,17 @@ class EmailChannel:
             raise  # the ticket stays busy: the sender (or the next poll) tries again later
         except DomainError as exc:
             return _Held("rejected", f"{exc.code}: {exc.message}", mail.sender, mail.subject)
+        except Exception as exc:
+            if self.retry_later(exc):
+                raise
+            return self._unstorable(mail, exc)
+
+    def _unstorable(self, mail: InboundEmail, exc: Exception) -> _Held:
+        """Retrying cannot store what failed for its content: held, not refused with a 451."""
+        log.exception("email.not_stored", message_id=mail.message_id)
+        first_line = next(iter(str(exc).splitlines()), "")
+        reason = f"not stored: {exc.__class__.__name__}: {first_line}"
+        return _Held("rejected", reason, mail.sender, mail.subject)
 
     @property
     def _own_addresses(self) -> frozenset[str]:
@@ -182,7 +196,7 @@ class EmailChannel:
                 else CustomerData(
                     external_id=customer_external_id(mail.sender),
                     role="buyer",
-                    name=mail.sender_name or None,
+                    name=mail.sender_name[:MAX_NAME] or None,
                     email=mail.sender,
                 )
             )
@@ -270,7 +284,7 @@ class EmailChannel:
                     author_type="system",
                     visibility="internal",
                     channel="email",
-                    body=text(locale_for_language(ticket.language)),
+                    body=storable_text(text(locale_for_language(ticket.language))),
                 )
             )
             ticket.add_message(message, Actor.system("email"))

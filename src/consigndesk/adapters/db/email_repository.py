@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from consigndesk.adapters.db import tables
+from consigndesk.domain.email_rules import storable_text
 from consigndesk.domain.events import utcnow
 
 _OPEN = ("new", "open", "pending")
@@ -120,12 +121,13 @@ class EmailRepository:
 
     # -- quarantine ---------------------------------------------------------------------------
     def quarantine(self, *, raw: bytes, kind: str, reason: str, sender: str, subject: str) -> int:
+        """The last place a mail can go: its texts are made to fit, so only an outage fails it."""
         result = self.session.execute(
             tables.email_quarantine.insert().values(
                 kind=kind,
-                reason=reason[:4000],
-                sender=sender[:320],
-                subject=subject[:250],
+                reason=storable_text(reason)[:4000],
+                sender=storable_text(sender)[:320],
+                subject=storable_text(subject)[:250],
                 raw=raw,
                 size=len(raw),
                 received_at=utcnow(),

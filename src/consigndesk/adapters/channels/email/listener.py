@@ -18,11 +18,13 @@ TEMPORARY_FAILURE = "451 4.3.0 Temporary failure, please try again later"
 
 
 def with_return_path(raw: bytes, mail_from: str | None) -> bytes:
-    """What a final delivery agent adds: the envelope sender (`<>` for bounces)."""
+    """What a final delivery agent adds: the envelope sender (`<>` for bounces), as the bytes
+    it came in (aiosmtpd keeps 8-bit bytes of a command as surrogate escapes)."""
     head = raw[:65536].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0].lower()
     if head.startswith(b"return-path:") or b"\nreturn-path:" in head:
         return raw
-    return f"Return-Path: <{mail_from or ''}>\r\n".encode() + raw
+    sender = (mail_from or "").encode("utf-8", "surrogateescape")
+    return b"Return-Path: <" + sender.replace(b"\r", b"").replace(b"\n", b"") + b">\r\n" + raw
 
 
 class _Handler:
@@ -34,8 +36,8 @@ class _Handler:
         raw = envelope.original_content or b""
         if isinstance(envelope.content, bytes) and not raw:
             raw = envelope.content
-        raw = with_return_path(raw, envelope.mail_from)
         try:
+            raw = with_return_path(raw, envelope.mail_from)
             outcome = await asyncio.get_running_loop().run_in_executor(
                 self._pool, self._ingest, raw
             )

@@ -9,13 +9,20 @@ from email.message import Message
 from email.parser import BytesParser
 from email.utils import parseaddr
 
-from consigndesk.adapters.channels.email.charsets import decode_bytes, decode_header_value
+from consigndesk.adapters.channels.email.charsets import (
+    decode_bytes,
+    decode_header_value,
+    has_8bit,
+    utf8_or_escaped,
+)
 from consigndesk.adapters.channels.email.quotes import strip_quoted_html, strip_quoted_text
 from consigndesk.domain.attachments import MAX_ATTACHMENT_BYTES, Upload
 from consigndesk.domain.email_rules import OWN_HEADER, InboundEmail, MalformedEmail
 
 _MSGID = re.compile(r"<[^<>\s]{1,250}>")
-_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_ADDRESS = re.compile(r"^[^@\s<>\x00-\x1f\x7f]+@[^@\s<>\x00-\x1f\x7f]+\.[^@\s<>\x00-\x1f\x7f]+$")
+MAX_ADDRESS = 320  # customers.email
+_NAMED_BY = ("content-disposition", "content-type")  # the headers a file name is in
 _STRUCTURAL_DEFECTS = (
     errors.NoBoundaryInMultipartDefect,
     errors.StartBoundaryNotFoundDefect,
@@ -25,7 +32,10 @@ _PARSER = BytesParser(policy=policy.compat32)  # raw headers: we decode them our
 
 
 def message_ids(value: str | None) -> tuple[str, ...]:
-    return tuple(_MSGID.findall(value or ""))
+    """The `<…>` ids in a header, 8-bit ones read as UTF-8; one that is not UTF-8 or holds U+0000
+    is dropped: no database can store it, and no message we could find has it."""
+    found = _MSGID.findall(utf8_or_escaped(value or ""))
+    return tuple(i for i in found if "\x00" not in i and not has_8bit(i))
 
 
 def parse_email(raw: bytes, *, max_attachment_bytes: int = MAX_ATTACHMENT_BYTES) -> InboundEmail:
@@ -37,9 +47,9 @@ def parse_email(raw: bytes, *, max_attachment_bytes: int = MAX_ATTACHMENT_BYTES)
     except Exception as exc:  # the stdlib parser is lenient; this is truly unreadable input
         raise MalformedEmail(f"unparseable message: {exc.__class__.__name__}") from None
     headers = {name.lower(): value for name, value in reversed(list(msg.raw_items()))}
-    name, sender = parseaddr(" ".join(headers.get("from", "").split()))
-    sender = sender.strip().lower()
-    if not _ADDRESS.match(sender):
+    name, address = parseaddr(" ".join(headers.get("from", "").split()))
+    sender = utf8_or_escaped(address).strip().lower()
+    if not _ADDRESS.match(sender) or has_8bit(sender) or len(sender) > MAX_ADDRESS:
         raise MalformedEmail(f"no usable sender address in From: {headers.get('from', '')!r:.200}")
     _check_structure(msg)
     ids = message_ids(headers.get("message-id"))
@@ -62,6 +72,17 @@ def parse_email(raw: bytes, *, max_attachment_bytes: int = MAX_ATTACHMENT_BYTES)
         embedded_ids=tuple(body.embedded_ids),
         embedded_ticket=body.embedded_ticket,
     )
+
+
+def _filename(part: Message) -> str | None:
+    """The part's file name, decoded; raw 8-bit names too, which the stdlib turns into U+FFFD."""
+    named = [(k, v) for k, v in part.raw_items() if k.lower() in _NAMED_BY]
+    if any(has_8bit(value) for _, value in named):
+        part = Message()
+        for key, value in named:
+            part[key] = decode_header_value(value)
+    filename = part.get_filename()
+    return decode_header_value(filename) if filename else None
 
 
 def _unstripped(body: _Body) -> str:
@@ -100,7 +121,7 @@ class _Body:
                     self.collect(child)
             return
         disposition = (part.get_content_disposition() or "").lower()
-        filename = part.get_filename()
+        filename = _filename(part)
         if disposition != "attachment" and not filename:
             if ctype == "text/plain" and not self.text:
                 self.text = self._decoded(part)
@@ -121,11 +142,10 @@ class _Body:
         data = part.get_payload(decode=True)
         if not isinstance(data, bytes) or not data:
             return
-        name = decode_header_value(filename) if filename else None
         if len(data) > self.max_bytes:
-            self.too_large.append((name or ctype, len(data)))
+            self.too_large.append((filename or ctype, len(data)))
             return
-        self.attachments.append(Upload(filename=name, data=data, content_type=ctype))
+        self.attachments.append(Upload(filename=filename, data=data, content_type=ctype))
 
     def _embedded(self, part: Message) -> None:
         """A forwarded or bounced message: remember whose it was, keep it as an .eml file."""
@@ -142,7 +162,7 @@ class _Body:
         self.embedded_ids.extend(message_ids(lowered.get("message-id")))
         self.embedded_ticket = self.embedded_ticket or lowered.get(OWN_HEADER.lower(), "").strip()
         if isinstance(inner, Message) and data:
-            name = part.get_filename() or "forwarded.eml"
+            name = _filename(part) or "forwarded.eml"
             if len(data) > self.max_bytes:
                 self.too_large.append((name, len(data)))
             else:

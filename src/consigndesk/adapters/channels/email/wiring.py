@@ -6,6 +6,10 @@ import functools
 from collections.abc import Callable
 from datetime import timedelta
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm.exc import StaleDataError
+
 from consigndesk.adapters.channels.email.imap import ImapPoller, Mailbox
 from consigndesk.adapters.channels.email.listener import SmtpListener
 from consigndesk.adapters.channels.email.parsing import parse_email
@@ -16,6 +20,23 @@ from consigndesk.domain.commands import ReceiveCustomerMessage
 from consigndesk.services.email import EmailChannel
 from consigndesk.services.tickets import Received
 from consigndesk.services.unit_of_work import UnitOfWork
+
+# The database is down, locked or busy, or a ticket changed under us: trying again later can
+# succeed (ADR 0402). Anything else is about the mail and goes to the quarantine (ADR 0407); a race
+# between two writers (IntegrityError) was already retried in the process by then.
+_TRANSIENT = (
+    OperationalError,
+    InterfaceError,
+    StaleDataError,
+    PoolTimeout,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def retry_later(exc: Exception) -> bool:
+    """Whether the sender should keep the mail and try again (451), rather than we hold it."""
+    return isinstance(exc, _TRANSIENT)
 
 
 def email_channel(
@@ -36,6 +57,7 @@ def email_channel(
     )
     return EmailChannel(
         receive=receive,
+        retry_later=retry_later,
         uow_factory=uow_factory,
         read_uow_factory=read_uow_factory,
         parse=functools.partial(parse_email, max_attachment_bytes=MAX_ATTACHMENT_BYTES),
