@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 import structlog
 
 from consigndesk.domain.commands import AddAgentMessage, CustomerData, ReceiveCustomerMessage
+from consigndesk.domain.email_rules import customer_external_id
 from consigndesk.domain.errors import Forbidden, InvalidInput, NotFound, StaleVersion
 from consigndesk.domain.events import Actor, Event, utcnow
 from consigndesk.domain.tickets import Channel, Message, Status
@@ -30,8 +31,16 @@ log = structlog.get_logger(__name__)
 
 ENDED_TAG = "chat_ended"
 ATTEMPTS = 4  # a concurrent change to the same ticket (StaleVersion) is retried
-CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-EMAIL = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,190}\.[A-Za-z]{2,24}$")
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # fullmatch: ADR 0601's alphabet, nothing more
+SESSION_ID = re.compile(r"[0-9a-f]{32}")  # what `start` issues (secrets.token_hex(16))
+# Used with fullmatch on the lowered address: an ASCII local part, domain labels of letters and
+# digits (IDN allowed) joined by dots, a top-level domain of letters or punycode. No control
+# characters, U+0000 or surrogates can match.
+EMAIL = re.compile(
+    r"[a-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}"
+    r"@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+(?:[^\W\d_]{2,24}|xn--[a-z0-9-]{1,59})"
+)
+MAX_EMAIL = 254  # the longest usable address (RFC 5321), and what chat_transcripts.email holds
 T = TypeVar("T")
 
 
@@ -105,18 +114,25 @@ class AgentProfile:
 
 
 def anonymous_identity(email: str) -> CustomerIdentity:
-    """A widget visitor without a platform token, known by the email address they give."""
-    address = email.strip().lower()
-    if len(address) > 254 or not EMAIL.match(address):
-        raise InvalidInput("please give a valid email address", code="bad_email")
+    """A widget visitor without a platform token, known by the email address they give, with
+    the same customer id the email channel gives that address (a long one is hashed to fit)."""
+    address = email_address(email)
     return CustomerIdentity(
-        external_id=f"email:{address}", role="buyer", tier="regular", email=address
+        external_id=customer_external_id(address), role="buyer", tier="regular", email=address
     )
+
+
+def email_address(email: str) -> str:
+    """An address we can store and mail to, lowered, or `bad_email`."""
+    address = email.strip().lower()
+    if len(address) > MAX_EMAIL or not EMAIL.fullmatch(address):
+        raise InvalidInput("please give a valid email address", code="bad_email")
+    return address
 
 
 def client_message_id(customer_external_id: str, client_id: str) -> str:
     """The channel message id: scoped to the customer, so one cannot replay another's ids."""
-    if not CLIENT_ID.match(client_id):
+    if not CLIENT_ID.fullmatch(client_id):
         raise InvalidInput("client_id must be 1-64 letters, digits, '-' or '_'", code="bad_frame")
     return f"chat:{customer_external_id}:{client_id}"
 
@@ -146,10 +162,11 @@ class ChatServices:
 
     # -- sessions -------------------------------------------------------------------------
     def start(self, identity: CustomerIdentity, session_id: str | None, locale: str) -> ChatSession:
-        """Resume the customer's open session, or start a new one (another's id is ignored)."""
+        """Resume the customer's open session, or start a new one (another's id, or one we
+        never issued, is ignored)."""
         with self.uow_factory() as uow:
-            if session_id:
-                row = uow.chats.get(session_id[:32])
+            if session_id and SESSION_ID.fullmatch(session_id):
+                row = uow.chats.get(session_id)
                 if (
                     row is not None
                     and row["customer_external_id"] == identity.external_id
@@ -222,8 +239,16 @@ class ChatServices:
             return rows, _queue_status(uow, ticket_id)
 
     def mark_read(self, ticket_id: int, who: str, message_id: int) -> bool:
-        """Move a read mark forward; True when it moved (then the other side is told)."""
+        """Move a read mark forward; True when it moved (then the other side is told). A mark
+        past the last message the reader can see is refused: it would show everything to come
+        as read, and no later mark could move it back."""
         with self.uow_factory() as uow:
+            last = uow.chats.last_message_id(ticket_id, public_only=who == "customer")
+            if message_id > last:
+                raise InvalidInput(
+                    f"message_id {message_id} is past the last message of this chat ({last})",
+                    code="bad_frame",
+                )
             moved = bool(uow.chats.mark_read(ticket_id, who, message_id))
             if moved:
                 uow.commit()
@@ -268,8 +293,7 @@ class ChatServices:
     def end_by_agent(self, agent: AgentProfile, ticket_id: int) -> bool:
         with self.read_uow_factory() as uow:
             ticket = uow.tickets.get(ticket_id)
-            if ticket is not None and ticket.group in agent.blocked_groups:
-                raise Forbidden("this chat is in an in-house-only group", code="in_house_only")
+            _check_group(agent, ticket.group if ticket is not None else None)
             row = uow.chats.latest_for_ticket(ticket_id)
         by = Actor(type="agent", id=agent.id, name=agent.name)
         return row is not None and self.end(ChatSession.of(row), by)
@@ -295,12 +319,19 @@ class ChatServices:
             ticket = uow.tickets.get(ticket_id)
             if ticket is None or ticket.channel != Channel.CHAT.value:
                 raise NotFound(f"chat {ticket_id} not found")
-            if ticket.group in agent.blocked_groups:
-                raise Forbidden("this chat is in an in-house-only group", code="in_house_only")
+            _check_group(agent, ticket.group)
         command = AddAgentMessage(ticket_id=ticket_id, agent_id=agent.id, body=text)
         return _retrying(
             lambda: self.tickets.add_agent_message(self.uow_factory(), command), self.retry_on
         )
+
+    def check_agent_may_see(self, agent: AgentProfile, ticket_id: int) -> None:
+        """Typing and read marks are held to the rule `open`, `message` and `end` follow."""
+        if not agent.blocked_groups:
+            return
+        with self.read_uow_factory() as uow:
+            ticket = uow.tickets.get(ticket_id)
+            _check_group(agent, ticket.group if ticket is not None else None)
 
     def live_chats(self, agent: AgentProfile) -> list[dict[str, Any]]:
         with self.read_uow_factory() as uow:
@@ -322,8 +353,7 @@ class ChatServices:
     # -- transcripts ----------------------------------------------------------------------
     def request_transcript(self, session: ChatSession, email: str, locale: str) -> int:
         """Record the request (and an outbox event the mailer reacts to); the request id."""
-        address = anonymous_identity(email).email
-        assert address is not None
+        address = email_address(email)
         if session.ticket_id is None:
             raise InvalidInput("there is nothing to send yet", code="empty_chat")
         with self.uow_factory() as uow:
@@ -374,6 +404,12 @@ class ChatServices:
         with self.read_uow_factory() as uow:
             rows: list[dict[str, Any]] = uow.chats.pending_transcripts()
             return rows
+
+
+def _check_group(agent: AgentProfile, group: str | None) -> None:
+    """Outsourced agents never work in in-house-only groups' chats (ADR 0602)."""
+    if group is not None and group in agent.blocked_groups:
+        raise Forbidden("this chat is in an in-house-only group", code="in_house_only")
 
 
 def _queue_status(uow: UnitOfWork, ticket_id: int) -> QueueStatus:

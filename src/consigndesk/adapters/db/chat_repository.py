@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from consigndesk.adapters.db import tables as t
@@ -117,6 +117,13 @@ class ChatRepository:
             .values({column.name: message_id})
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def last_message_id(self, ticket_id: int, public_only: bool) -> int:
+        """The conversation's newest message id (0 when it has none): no read mark goes past it."""
+        query = select(func.max(t.messages.c.id)).where(t.messages.c.ticket_id == ticket_id)
+        if public_only:
+            query = query.where(t.messages.c.visibility == "public")
+        return int(self.session.execute(query).scalar() or 0)
 
     def live(self, limit: int = 200) -> list[dict[str, Any]]:
         """Chats not ended that have a conversation, newest first, with the ticket's summary."""

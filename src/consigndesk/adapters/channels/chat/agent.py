@@ -21,7 +21,7 @@ from consigndesk.adapters.channels.chat.socket import (
 )
 from consigndesk.domain.errors import Forbidden
 from consigndesk.domain.privacy import mask_text
-from consigndesk.services.chat import AgentProfile
+from consigndesk.services.chat import CLIENT_ID, AgentProfile
 
 log = structlog.get_logger(__name__)
 
@@ -74,15 +74,12 @@ class AgentSocket(SocketSession):
         elif frame.type == "message":
             await self._reply(frame)
         elif frame.type == "typing":
-            await self.hub.signal(
-                "typing",
-                frame.integer("ticket_id"),
-                by="agent",
-                on=frame.flag("on"),
-                name=self.agent.name,
-            )
+            ticket_id, on = frame.integer("ticket_id"), frame.flag("on")
+            await self._check_may_see(ticket_id)
+            await self.hub.signal("typing", ticket_id, by="agent", on=on, name=self.agent.name)
         elif frame.type == "read":
             ticket_id, message_id = frame.integer("ticket_id"), frame.integer("message_id")
+            await self._check_may_see(ticket_id)
             if await self.blocking(self.channel.chat.mark_read, ticket_id, "agent", message_id):
                 await self.hub.signal("read", ticket_id, by="agent", message_id=message_id)
         elif frame.type == "end":
@@ -93,6 +90,11 @@ class AgentSocket(SocketSession):
             self.send({"type": "pong"})
         elif frame.type == "hello":
             raise FrameError("bad_frame", "already said hello")
+
+    async def _check_may_see(self, ticket_id: int) -> None:
+        """In-house agents may see every chat: only an outsourced agent's frame costs a read."""
+        if self.agent.blocked_groups:
+            await self.blocking(self.channel.chat.check_agent_may_see, self.agent, ticket_id)
 
     async def _open(self, ticket_id: int, after_id: int) -> None:
         """A chat's conversation so far (internal notes too), for the agent's screen."""
@@ -110,6 +112,8 @@ class AgentSocket(SocketSession):
     async def _reply(self, frame: Frame) -> None:
         ticket_id = frame.integer("ticket_id")
         client_id = frame.text("client_id", 64)
+        if not CLIENT_ID.fullmatch(client_id):
+            raise FrameError("bad_frame", "client_id must be 1-64 letters, digits, '-' or '_'")
         text = frame.text("text", self.channel.limits.max_chars)
         if not text.strip():
             raise FrameError("empty_message", "the message is empty")

@@ -8,6 +8,7 @@ import structlog
 
 from consigndesk.adapters.channels.chat.protocol import (
     CUSTOMER_TYPES,
+    MAX_FRAME_BYTES,
     Frame,
     FrameError,
     error,
@@ -36,6 +37,10 @@ class CustomerSocket(SocketSession):
             self.identity = self._identify(hello)
         except DomainError as exc:
             return await self.refuse(exc.code, exc.message, CLOSE_UNAUTHORIZED)
+        try:
+            last_seen = hello.integer("last_seen_id", 0)
+        except FrameError as exc:  # checked before anything is stored
+            return await self.refuse_hello(exc)
         self.who = self.identity.external_id
         locale = "en" if hello.data.get("lang") == "en" else "zh_CN"
         session_id = hello.data.get("session_id")
@@ -61,8 +66,7 @@ class CustomerSocket(SocketSession):
         )
         log.info("chat.customer_connected", who=self.who, session=self.session.id)
         if ticket_id is not None:
-            last_seen = hello.data.get("last_seen_id", 0)
-            status = await self._follow(ticket_id, last_seen if isinstance(last_seen, int) else 0)
+            status = await self._follow(ticket_id, last_seen)
             self._send_queue(ticket_id, status)
         return True
 
@@ -74,7 +78,7 @@ class CustomerSocket(SocketSession):
                 raise InvalidInput("this server takes no platform tokens", code="chat_unavailable")
             return verify_customer_token(secret, token[:4096])
         if isinstance(email, str) and email and self.channel.allow_anonymous:
-            return anonymous_identity(email[:300])
+            return anonymous_identity(email)
         raise InvalidInput("send a platform token or an email address", code="unauthorized")
 
     async def _follow(self, ticket_id: int, after_id: int) -> QueueStatus:
@@ -181,7 +185,8 @@ class CustomerSocket(SocketSession):
             await self.hub.signal("ended", self.session.ticket_id, by="customer")
 
     async def _transcript(self, frame: Frame) -> None:
-        email = frame.text("email", 254, required=False) or (self.identity.email or "")
+        # any length: the address check answers bad_email, as the hello's does
+        email = frame.text("email", MAX_FRAME_BYTES, required=False) or (self.identity.email or "")
         request_id = await self.blocking(
             self.channel.chat.request_transcript, self.session, email, self.session.locale
         )

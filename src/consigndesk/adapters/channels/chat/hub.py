@@ -77,8 +77,17 @@ class Peer:
                         await ws.close(1013, "too far behind; reconnect and resume")
                     return
                 await ws.send_text(encode(frame))
-        except Exception as exc:  # the socket went away: the reader notices and cleans up
+        except Exception as exc:
             log.info("chat.write_stopped", kind=self.kind, reason=exc.__class__.__name__)
+            await _close_quietly(ws)
+
+
+async def _close_quietly(ws: WebSocket) -> None:
+    """A socket nothing more can be written to is closed (1011), so the reader stops and the
+    client reconnects and resumes, instead of staying open and silent; if it already went
+    away, there is nothing to do."""
+    with contextlib.suppress(Exception):
+        await ws.close(1011, "the server could not write to this connection; reconnect")
 
 
 class ChatHub:

@@ -25,6 +25,7 @@ CLOSE_TOO_BIG = 1009
 CLOSE_UNAUTHORIZED = 4401  # forged, expired or missing identity
 CLOSE_FORBIDDEN = 4403  # wrong origin
 CLOSE_HELLO_TIMEOUT = 4408
+IDENTITY_CODES = {"bad_email", "bad_customer_token"}  # refused with 4401: resending will not help
 
 
 class Disconnected(Exception):
@@ -93,17 +94,17 @@ class SocketSession:
             await self.bad_frame(exc, frame)
         except DomainError as exc:
             log.info("chat.refused", who=self.who, frame=frame.type, reason=exc.code)
-            self.send(error(exc.code, exc.message, **_echo(frame)))
+            self.send(error(exc.code, exc.message, **frame.echo()))
         except (Disconnected, asyncio.CancelledError):
             raise
         except Exception:
             log.exception("chat.handler_failed", who=self.who, frame=frame.type)
-            self.send(error("internal_error", "that did not work; try again", **_echo(frame)))
+            self.send(error("internal_error", "that did not work; try again", **frame.echo()))
 
     async def bad_frame(self, exc: FrameError, frame: Frame | None = None) -> None:
         self.bad_frames += 1
         log.warning("chat.bad_frame", who=self.who, reason=exc.code, detail=exc.message)
-        self.send(error(exc.code, exc.message, **(_echo(frame) if frame else {})))
+        self.send(error(exc.code, exc.message, **(frame.echo() if frame else exc.echo)))
         if exc.code == "frame_too_large":
             await self.close(CLOSE_TOO_BIG, exc.message)
         if self.bad_frames >= self.channel.limits.bad_frames_before_close:
@@ -163,11 +164,17 @@ class SocketSession:
         try:
             frame = parse(raw, {"hello"})
         except FrameError as exc:
-            await self.refuse(
-                exc.code, f"the first frame must be hello: {exc.message}", CLOSE_POLICY
-            )
+            await self.refuse_hello(exc)
             raise Disconnected from None
         return frame
+
+    async def refuse_hello(self, exc: FrameError) -> bool:
+        """A hello we cannot act on: an identity that will not do is 4401 (the widget asks
+        again or stops), anything else a policy close (1008)."""
+        if exc.code in IDENTITY_CODES:
+            return await self.refuse(exc.code, exc.message, CLOSE_UNAUTHORIZED)
+        message = f"the first frame must be a usable hello: {exc.message}"
+        return await self.refuse(exc.code, message, CLOSE_POLICY)
 
     @staticmethod
     async def blocking(fn: Callable[..., T], *args: Any) -> T:
@@ -180,14 +187,3 @@ class SocketSession:
 
     async def handle(self, frame: Frame) -> None:
         raise NotImplementedError
-
-
-def _echo(frame: Frame | None) -> dict[str, Any]:
-    """Identify which request an error answers (the client's message id, the ticket)."""
-    if frame is None:
-        return {}
-    return {
-        k: frame.data[k]
-        for k in ("client_id", "ticket_id")
-        if k in frame.data and isinstance(frame.data[k], str | int)
-    }
