@@ -262,6 +262,32 @@ async def test_outsourced_agents_neither_type_nor_read_in_in_house_only_chats(
     assert session_row(chat_server, ticket_id)["agent_read_id"] == 0
 
 
+async def test_outsourced_agents_get_no_signals_of_in_house_only_chats(
+    chat_server: ChatServer, customer: Client
+) -> None:
+    """Typing, read marks and the end of a chat in an in-house-only group reach in-house agents
+    only; an outsourced agent still gets the signals of chats it may work on."""
+    secret = (await open_chat(customer))["ticket_id"]
+    with chat_server.core.database.write_sessions() as db, db.begin():
+        db.execute(update(t.tickets).where(t.tickets.c.id == secret).values(group="finance"))
+    other = await chat_server.customer(token=chat_server.token("u-buyer-2"), lang="zh")
+    await other.expect("welcome")
+    shared = (await open_chat(other))["ticket_id"]
+    seed.agent(chat_server.core, OUTSOURCED, "王外包", team="outsourced")
+    desk, house = await agent(chat_server, OUTSOURCED), await agent(chat_server)
+    await customer.send({"type": "typing", "on": True})
+    await house.expect("typing", ticket_id=secret, by="customer")
+    await customer.send({"type": "end"})
+    await house.expect("ended", ticket_id=secret, by="customer")
+    await other.send({"type": "typing", "on": True})
+    await house.expect("typing", ticket_id=shared)
+    typing = await desk.expect("typing", ticket_id=shared, by="customer")
+    assert "group" not in typing  # the group decides who hears it; nobody is told it
+    await still_works(desk)  # anything sent before the pong has arrived
+    assert [f for f in desk.frames if f.get("ticket_id") == secret] == []
+    await other.close()
+
+
 async def test_the_frame_limit_counts_bytes(customer: Client) -> None:
     await customer.send(json.dumps({"type": "ping", "pad": "长" * 12_000}, ensure_ascii=False))
     assert_error(await customer.expect("error"), "frame_too_large")

@@ -339,6 +339,12 @@ class ChatServices:
         return [r for r in rows if r["group"] not in agent.blocked_groups]
 
     # -- reads for delivery and replay ----------------------------------------------------
+    def ticket_group(self, ticket_id: int) -> str | None:
+        """Which agents a chat's live signals may reach depends on its ticket's group now."""
+        with self.read_uow_factory() as uow:
+            group: str | None = uow.chats.ticket_group(ticket_id)
+            return group
+
     def messages_for_delivery(self, message_ids: list[int]) -> list[dict[str, Any]]:
         """Stored messages with what the live screens show, in id order (missing ones left out)."""
         with self.read_uow_factory() as uow:

@@ -125,6 +125,12 @@ class ChatRepository:
             query = query.where(t.messages.c.visibility == "public")
         return int(self.session.execute(query).scalar() or 0)
 
+    def ticket_group(self, ticket_id: int) -> str | None:
+        """The group a chat's ticket is in now (None when there is no such ticket)."""
+        query = select(t.tickets.c.group).where(t.tickets.c.id == ticket_id)
+        group: str | None = self.session.execute(query).scalar()
+        return group
+
     def live(self, limit: int = 200) -> list[dict[str, Any]]:
         """Chats not ended that have a conversation, newest first, with the ticket's summary."""
         rows = self.session.execute(

@@ -202,7 +202,8 @@ class ChatHub:
 
     def _fan_out_signal(self, payload: dict[str, Any]) -> None:
         ticket_id = payload.get("ticket_id")
-        frame = {k: v for k, v in payload.items() if k != "kind"}
+        group = payload.get("group")
+        frame = {k: v for k, v in payload.items() if k not in {"kind", "group"}}
         frame["type"] = payload.get("kind")
         to_customers = payload.get("by") != "customer"
         to_agents = payload.get("by") != "agent" or payload.get("kind") == "ended"
@@ -211,21 +212,28 @@ class ChatHub:
                 peer.push(frame)
         if to_agents:
             for peer in list(self._agents):
+                assert peer.agent is not None
+                blocked = peer.agent.blocked_groups
+                if blocked and (group is None or group in blocked):
+                    continue  # an outsourced agent learns nothing of in-house-only chats
                 peer.push(frame)
 
     # -- ephemeral signals ----------------------------------------------------------------
     async def signal(self, kind: str, ticket_id: int, **data: Any) -> None:
         """Publish a non-durable envelope straight on the bus (no outbox: losing one is fine)."""
-        envelope = Envelope(
-            event_id=uuid.uuid4().hex,
-            name=SIGNAL,
-            payload={"kind": kind, "ticket_id": ticket_id, **data},
-            occurred_at=utcnow(),
-        )
         try:
-            await run_in_threadpool(self._bus.publish, envelope)
+            await run_in_threadpool(self._publish_signal, kind, ticket_id, data)
         except Exception as exc:
             log.warning("chat.signal_failed", kind=kind, error=str(exc))
+
+    def _publish_signal(self, kind: str, ticket_id: int, data: dict[str, Any]) -> None:
+        """With the ticket's group now, so that every process can hold the signal back from
+        agents who may not see that group."""
+        group = self._chat.ticket_group(ticket_id)
+        payload = {"kind": kind, "ticket_id": ticket_id, "group": group, **data}
+        self._bus.publish(
+            Envelope(event_id=uuid.uuid4().hex, name=SIGNAL, payload=payload, occurred_at=utcnow())
+        )
 
 
 def masked_frame(frame: dict[str, Any]) -> dict[str, Any]:
