@@ -50,9 +50,9 @@ def _serve(core: App, host: str, port: int, workers: int = 1) -> None:
     import uvicorn
 
     from consigndesk.adapters.channels.chat.protocol import MAX_FRAME_BYTES
+    from consigndesk.adapters.http.metrics import shared_between_processes
     from consigndesk.asgi import serving_app
     from consigndesk.logs import configure_logging
-    from consigndesk.supervisor import reuse_port_supported, run_workers
 
     configure_logging(core.settings.log_json)
     # A chat frame over the protocol's limit still gets its error frame; one four times as big
@@ -64,18 +64,27 @@ def _serve(core: App, host: str, port: int, workers: int = 1) -> None:
     }
     if workers > 1:  # each worker process builds its own core: stateless API processes
         core.close()
-        factory = "consigndesk.asgi:create"
-        if not reuse_port_supported():
-            uvicorn.run(factory, factory=True, workers=workers, host=host, port=port, **options)
-            return
-        try:
-            started = run_workers(factory, host, port, workers, **options)
-        except OSError as exc:
-            fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
-        if not started:
-            fail("a server process could not start (its log is above)")
+        with shared_between_processes():
+            _serve_workers(host, port, workers, options)
         return
     uvicorn.run(serving_app(core), host=host, port=port, **options)
+
+
+def _serve_workers(host: str, port: int, workers: int, options: dict[str, Any]) -> None:
+    import uvicorn
+
+    from consigndesk.supervisor import reuse_port_supported, run_workers
+
+    factory = "consigndesk.asgi:create"
+    if not reuse_port_supported():
+        uvicorn.run(factory, factory=True, workers=workers, host=host, port=port, **options)
+        return
+    try:
+        started = run_workers(factory, host, port, workers, **options)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    if not started:
+        fail("a server process could not start (its log is above)")
 
 
 @app.command()

@@ -93,6 +93,24 @@ def test_each_worker_accepts_on_its_own_socket_and_connections_spread(served) ->
     assert sum(owners.values()) == 32
 
 
+def healthz_requests(base: str) -> float:
+    """`/healthz` requests counted in a scrape of /metrics, whichever worker answers it."""
+    text = httpx.get(f"{base}/metrics", timeout=10).text
+    pattern = r'^consigndesk_http_requests_total\{[^}]*route="/healthz"[^}]*\} (\S+)$'
+    return sum(float(value) for value in re.findall(pattern, text, re.MULTILINE))
+
+
+def test_metrics_add_up_every_worker(served) -> None:
+    """A scrape that one worker answers counts the requests every worker served."""
+    _, port = served
+    base = f"http://127.0.0.1:{port}"
+    before = healthz_requests(base)
+    for _ in range(40):  # a new connection each: the kernel spreads them over the workers
+        assert httpx.get(f"{base}/healthz", timeout=10).status_code == 200
+    counts = [healthz_requests(base) - before for _ in range(6)]
+    assert counts == [40.0] * 6
+
+
 def test_a_worker_that_dies_is_replaced_and_a_stop_ends_them_all(served) -> None:
     server, port = served
     victim = min(listeners(port))

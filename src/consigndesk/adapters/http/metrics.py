@@ -1,11 +1,27 @@
-"""Prometheus metrics: request counts and latencies, tickets created, platform events applied."""
+"""Prometheus metrics: request counts and latencies, tickets created, platform events applied.
+
+With several server processes, each writes its values to files in `PROMETHEUS_MULTIPROC_DIR`
+and a scrape of any of them adds up all of them (prometheus_client's multiprocess mode)."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from fastapi import Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Counter(
@@ -52,4 +68,28 @@ class Measure:
 
 
 def render() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    registry = REGISTRY
+    if os.environ.get(MULTIPROCESS_DIR):  # the sum over every server process
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+@contextmanager
+def shared_between_processes() -> Iterator[None]:
+    """For processes started inside: metrics in files of a fresh folder, removed afterwards. It
+    must be set before they import prometheus_client. A folder the operator configured is used
+    as it is (prometheus_client's rule: empty it before each start)."""
+    if os.environ.get(MULTIPROCESS_DIR):
+        yield
+        return
+    folder = tempfile.mkdtemp(prefix="consigndesk-metrics-")
+    os.environ[MULTIPROCESS_DIR] = folder
+    try:
+        yield
+    finally:
+        del os.environ[MULTIPROCESS_DIR]
+        shutil.rmtree(folder, ignore_errors=True)
