@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from consigndesk.adapters.db import queries, tables
 from consigndesk.adapters.db.routing import RoutingRepository
@@ -329,6 +329,33 @@ def test_two_processes_refreshing_the_same_queue_cannot_deadlock(core: App) -> N
     assert (detail(core, first)["eta_seconds"], detail(core, second)["eta_seconds"]) == (100, 200)
 
 
+def test_etas_of_many_tickets_are_one_write_whatever_their_number(core: App) -> None:
+    """An ETA refresh writes hundreds of rows under load. On PostgreSQL the ids and ETAs are
+    array parameters: the same two statements (lock in id order, then update) for any number
+    of tickets, and one statement text for the groups of any number of tickets."""
+    tickets = [receive(core, f"c{i}") for i in range(5)]
+    move(core, tickets[4], group="finance")
+    sent: list[str] = []
+
+    def keep(_conn, _cursor, statement: str, *_args) -> None:
+        sent.append(statement)
+
+    for n in (1, 3, 5):
+        event.listen(core.database.engine, "before_cursor_execute", keep)
+        try:
+            with core.uow() as uow:
+                uow.routing.set_etas({t: 1000 * n + i for i, t in enumerate(tickets[:n])})
+                groups = uow.routing.groups_of(tickets[:n])
+                uow.commit()
+        finally:
+            event.remove(core.database.engine, "before_cursor_execute", keep)
+        assert groups == ({"general", "finance"} if n == 5 else {"general"})
+        etas = [detail(core, t)["eta_seconds"] for t in tickets[:n]]
+        assert etas == [1000 * n + i for i in range(n)]
+    if not core.database.is_sqlite:
+        assert len(sent) == 3 * 3 and len(set(sent)) == 3
+
+
 def test_the_queue_head_is_read_in_queue_order(core: App) -> None:
     oldest, newer, urgent = (receive(core, f"c{i}") for i in range(3))
     age(core, oldest, 30)
@@ -368,6 +395,35 @@ def test_a_long_queue_has_its_head_refreshed_at_once_and_its_tail_later(core: Ap
     assert refresher.flush() == {"general"}  # no new event, but the tail fell due
     assert abs(detail(core, last)["eta_seconds"] - right[last]) <= 30
     assert refresher.flush() == set()
+
+
+def test_a_long_tail_is_refreshed_a_stretch_per_flush(core: App) -> None:
+    """A flush recomputes at most `tail_budget` tickets of the tails, going on where the last
+    flush stopped, so no flush holds the process for long however long the queue."""
+    refresher = core.queue_etas
+    assert refresher is not None
+    clock = [1000.0]
+    refresher.clock, refresher.head, refresher.tail_budget = (lambda: clock[0]), 1, 1
+    tickets = [receive(core, f"c{i}") for i in range(4)]
+    core.relay.drain()  # the refresher hears of them: the queue is dirty
+    with core.uow() as uow:
+        core.tickets.router.refresh_etas(uow, {"general"})
+        right = {w.ticket_id: w.eta_seconds for w in uow.routing.waiting({"general"})}
+        uow.routing.set_etas({t: eta + 36_000 for t, eta in right.items()})  # all wrong
+        uow.commit()
+
+    def fixed() -> list[bool]:
+        return [abs(detail(core, t)["eta_seconds"] - right[t]) <= 30 for t in tickets]
+
+    assert refresher.flush() == {"general"}  # the head and the first ticket of the tail
+    assert fixed() == [True, True, False, False]
+    clock[0] += 2
+    assert refresher.flush() == {"general"}  # nothing new: the pass goes on
+    assert fixed() == [True, True, True, False]
+    assert refresher.flush() == {"general"}
+    assert fixed() == [True, True, True, True]
+    assert refresher.flush() == {"general"}  # finds the end of the queue
+    assert refresher.flush() == set()  # and is done until the tail is due again
 
 
 def test_agents_loads_are_counted_from_the_held_tickets_index(core: App) -> None:

@@ -98,14 +98,15 @@ def queue_etas(
     load: GroupLoad,
     config: EtaConfig,
     arrivals_per_second: Mapping[str, float] | None = None,
+    first_position: int = 0,
 ) -> dict[int, int]:
     """ETAs (seconds from now) for one group's waiting tickets, given `(ticket_id, priority)`
-    in queue order."""
+    in queue order, the first of them `first_position` tickets from the queue's head."""
     rates = arrivals_per_second or {}
     overtaking = {p: overtake_rate(p, rates) for p in {priority for _, priority in queue}}
     return {
         ticket_id: first_response_eta(position, load, config, overtaking[priority])
-        for position, (ticket_id, priority) in enumerate(queue)
+        for position, (ticket_id, priority) in enumerate(queue, first_position)
     }
 
 

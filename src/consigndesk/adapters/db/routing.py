@@ -11,7 +11,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeGuard
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import BigInteger, Integer, and_, any_, bindparam, func, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from consigndesk.adapters.db import tables as t
@@ -27,6 +28,39 @@ from consigndesk.domain.tickets import Ticket
 
 ASSIGNEE_FIELD = "assignee_id"
 
+
+# Statements over many tickets at once. On PostgreSQL the ids are one array parameter: the text
+# is the same for any number of tickets (parsed and prepared once), and an ETA refresh writes
+# its hundreds of rows in one statement, not one each.
+_IDS = bindparam("ids", type_=ARRAY(BigInteger))
+_GROUPS_OF_ANY = select(t.tickets.c.group).where(t.tickets.c.id == any_(_IDS)).distinct()
+_GROUPS_OF_IN = (
+    select(t.tickets.c.group).where(t.tickets.c.id.in_(bindparam("ids", expanding=True))).distinct()
+)
+# Rows are locked in id order before the update (see `set_etas`).
+_LOCK_IN_ID_ORDER = (
+    select(t.tickets.c.id)
+    .where(t.tickets.c.id == any_(_IDS))
+    .order_by(t.tickets.c.id)
+    .with_for_update()
+)
+_NEW_ETAS = (
+    func.unnest(_IDS, bindparam("etas", type_=ARRAY(Integer)))
+    .table_valued("id", "eta")
+    .render_derived()
+)
+_SET_ETAS_FROM_ARRAYS = (
+    update(t.tickets)
+    .where(t.tickets.c.id == _NEW_ETAS.c.id)
+    .values(eta_seconds=_NEW_ETAS.c.eta)
+    .execution_options(synchronize_session=False)
+)
+_SET_ETA = (
+    update(t.tickets)
+    .where(t.tickets.c.id == bindparam("tid"))
+    .values(eta_seconds=bindparam("eta"))
+    .execution_options(synchronize_session=False)
+)
 
 Contribution = tuple[str, int | None, str, str]  # a ticket's status, assignee, group, priority
 
@@ -139,6 +173,7 @@ class RoutingRepository:
 
     def __init__(self, session: Session, queue_lengths: QueueLengths | None = None) -> None:
         self.session = session
+        self._postgres = session.get_bind().dialect.name == "postgresql"
         self._lengths = queue_lengths or QueueLengths(max_age=0)  # alone: read every time
         self._opened_at = utcnow()
         self._agents: list[Candidate] | None = None  # loads are filled in from `_loads`
@@ -231,17 +266,16 @@ class RoutingRepository:
     def groups_of(self, ticket_ids: Collection[int]) -> set[str]:
         if not ticket_ids:
             return set()
-        rows = self.session.execute(
-            select(t.tickets.c.group).where(t.tickets.c.id.in_(sorted(ticket_ids))).distinct()
-        )
-        return {r[0] for r in rows}
+        query = _GROUPS_OF_ANY if self._postgres else _GROUPS_OF_IN
+        return {r[0] for r in self.session.execute(query, {"ids": sorted(ticket_ids)})}
 
     def waiting(
-        self, groups: Collection[str] | None = None, head: int | None = None
+        self, groups: Collection[str] | None = None, head: int | None = None, start: int = 0
     ) -> list[Waiting]:
         """Unassigned new/open tickets (of `groups`, or all), in id order; with `head` (and
-        `groups`), only each group's first `head` in queue order (P1 first, then the oldest, then
-        the lowest id), read along the waiting-tickets index one group at a time."""
+        `groups`), only each group's `head` tickets from queue position `start` on, in queue
+        order (P1 first, then the oldest, then the lowest id), read along the waiting-tickets
+        index one group at a time."""
         tk = t.tickets.c
         query = (
             select(
@@ -268,7 +302,7 @@ class RoutingRepository:
                 row
                 for group in sorted(groups)
                 for row in self.session.execute(
-                    query.where(tk.group == group).order_by(*queue_order).limit(head)
+                    query.where(tk.group == group).order_by(*queue_order).offset(start).limit(head)
                 )
             ]
         waiting = [
@@ -308,15 +342,18 @@ class RoutingRepository:
     def set_etas(self, etas: Mapping[int, int]) -> None:
         """Plain column updates: no version bump, no timeline row. Rows are locked in id order:
         every server process refreshes the same queues, and two that locked the same tickets
-        in different orders would deadlock."""
-        if etas:
+        in different orders would deadlock. On PostgreSQL one statement locks them in that
+        order and one writes them all; SQLite has one writer at a time and takes row by row."""
+        if not etas:
+            return
+        ids = sorted(etas)
+        if self._postgres:
+            self.session.execute(_LOCK_IN_ID_ORDER, {"ids": ids})
             self.session.execute(
-                update(t.tickets)
-                .where(t.tickets.c.id == bindparam("tid"))
-                .values(eta_seconds=bindparam("eta"))
-                .execution_options(synchronize_session=False),
-                [{"tid": ticket_id, "eta": etas[ticket_id]} for ticket_id in sorted(etas)],
+                _SET_ETAS_FROM_ARRAYS, {"ids": ids, "etas": [etas[i] for i in ids]}
             )
+            return
+        self.session.execute(_SET_ETA, [{"tid": i, "eta": etas[i]} for i in ids])
 
     def ahead_in_queue(
         self, ticket_id: int, group: str, priority: str, created_at: datetime
