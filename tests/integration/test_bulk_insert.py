@@ -173,6 +173,22 @@ def test_new_objects_are_written_a_table_at_a_time_and_stay_in_the_session(core:
     assert bodies == [AWKWARD] * 3
 
 
+def test_objects_written_in_bulk_leave_the_session_when_the_transaction_rolls_back(
+    core: App,
+) -> None:
+    """As after a flush: rows that were never committed have no objects in the identity map
+    that a later read in the same session could take for stored ones."""
+    with core.uow() as uow:
+        customer = uow.customers.add(Customer(external_id="gone", name="李娜"))
+        insert_pending(uow.session, WRITTEN_IN_BULK)
+        assert customer in uow.session
+        uow.session.rollback()
+        assert customer not in uow.session
+        assert uow.session.get(Customer, customer.id) is None
+    with core.database.read_sessions() as session:
+        assert session.scalar(select(tables.customers.c.id)) is None
+
+
 def test_an_object_missing_a_column_is_left_to_the_flush_with_its_children(core: App) -> None:
     """Its column defaults then apply, as they would for any INSERT the ORM sends, and the flush
     writes its ticket after it."""

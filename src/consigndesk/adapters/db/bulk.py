@@ -16,7 +16,7 @@ from typing import Any
 
 from psycopg.types.json import Json
 from sqlalchemy import JSON, Boolean, Dialect, Float, Integer, String, Table, inspect
-from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
+from sqlalchemy.orm import Mapper, Session
 from sqlalchemy.orm.attributes import instance_state
 
 from consigndesk.adapters.db.engine import json_bytes
@@ -61,11 +61,10 @@ def insert_pending(session: Session, classes: Iterable[type]) -> None:
         assert isinstance(table, Table)
         rows = [dict(zip(names, map(s.dict.__getitem__, keys), strict=True)) for s in new]
         insert_rows(session, table, rows)
-        for state in new:
-            obj = state.obj()
-            session.expunge(obj)
-            make_transient_to_detached(obj)
-            session.add(obj)
+        # What a flush does with the objects it inserted: keyed, committed, out of `new` (and
+        # expunged again if the transaction rolls back). Its public equivalent (expunge,
+        # make_transient_to_detached, add) cost an eighth of a group commit's CPU.
+        session._register_persistent(set(new))
 
 
 @cache
