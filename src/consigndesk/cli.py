@@ -103,6 +103,13 @@ def serve(
 ) -> None:
     """Serve the web app and API (the production entry point, no demo data)."""
     core = _core()
+    if workers > 1 and core.database.engine.dialect.name == "sqlite":
+        typer.echo(
+            f"warning: SQLite has one write lock, so {workers} server processes take turns at it "
+            "and the slowest requests wait about ten times as long (ADR 0026); use one worker, "
+            "or PostgreSQL for more",
+            err=True,
+        )
     from consigndesk.services.admin import ensure_default_groups
 
     ensure_default_groups(core.uow())
