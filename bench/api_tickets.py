@@ -690,6 +690,7 @@ class Options:
     fill: str
     fill_seconds: float
     workers: int | None
+    sqlite_workers: int | None
     profile: Path | None
     profile_gil: bool
     pg_admin_url: str
@@ -709,7 +710,12 @@ def run_database(opts: Options, db: str, notes: list[str]) -> list[Row]:
             server = external_server(opts.url, opts.api_key)
         else:
             server = stack.enter_context(
-                start_server(db, workers=opts.workers, pg_admin_url=opts.pg_admin_url, src=opts.src)
+                start_server(
+                    db,
+                    workers=opts.sqlite_workers if db == "sqlite" else opts.workers,
+                    pg_admin_url=opts.pg_admin_url,
+                    src=opts.src,
+                )
             )
         probe = Probe(server.database_url)
         stack.callback(probe.close)
@@ -933,7 +939,14 @@ def parse_args(argv: list[str]) -> Options:
     parser.add_argument(
         "--workers",
         type=int,
-        help="server processes (`consigndesk serve --workers`, when that version has it)",
+        help="PostgreSQL's server processes (`consigndesk serve --workers`, when that version "
+        "has it)",
+    )
+    parser.add_argument(
+        "--sqlite-workers",
+        type=int,
+        help="SQLite's server processes (default one: its single write lock makes more slower, "
+        "ADR 0026)",
     )
     parser.add_argument("--profile", type=Path, help="py-spy a c=32 run; raw stacks go here")
     parser.add_argument(
@@ -968,6 +981,7 @@ def parse_args(argv: list[str]) -> Options:
         fill=a.fill,
         fill_seconds=10.0 if a.quick and a.fill_seconds == 60.0 else a.fill_seconds,
         workers=a.workers,
+        sqlite_workers=a.sqlite_workers,
         profile=a.profile,
         profile_gil=a.profile_gil,
         pg_admin_url=a.pg_admin_url,
@@ -1062,7 +1076,7 @@ def run(opts: Options, argv: list[str]) -> int:
             f"`consigndesk serve` has no --workers option in this version: "
             f"--workers {opts.workers} ignored, one server process"
         )
-        opts.workers = None
+        opts.workers = opts.sqlite_workers = None
     dbs = ["sqlite", "postgresql"] if opts.db == "both" else [opts.db]
     if opts.url:
         dbs = ["external"]
@@ -1076,7 +1090,8 @@ def run(opts: Options, argv: list[str]) -> int:
         f"N={opts.tickets}/level (cap {opts.max_seconds:.0f}s), levels {opts.concurrency}, "
         f"client procs {opts.client_procs}, list at {opts.list_size} tickets × "
         f"{opts.list_requests} sequential requests, fill via {opts.fill}, "
-        f"server workers {opts.workers or 'default (1)'}, seed {opts.seed}"
+        f"server workers: PostgreSQL {opts.workers or 'default (1)'}, SQLite "
+        f"{opts.sqlite_workers or 'default (1)'}; seed {opts.seed}"
     )
     print_rows([])
     rows = each_database(dbs, opts.pg_admin_url, notes, lambda db: run_database(opts, db, notes))
