@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sqlite3
 import subprocess
@@ -9,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from consigndesk.asgi import YOUNG_GENERATION_THRESHOLD
 
 CLI = [sys.executable, "-m", "consigndesk"]
 
@@ -77,7 +80,8 @@ def test_agent_create_then_duplicate_is_refused(db: Path) -> None:
 
 def test_serving_processes_keep_start_up_objects_out_of_full_collections(db: Path) -> None:
     """The word dictionaries and models are loaded before serving and frozen, so that the cyclic
-    collector's full passes under load do not walk them (they paused everything for ~100 ms)."""
+    collector's full passes under load do not walk them (they paused everything for ~100 ms),
+    and the collector runs less often (ADR 0027)."""
     assert run(["migrate"], db).returncode == 0
     probe = (
         "import gc\n"
@@ -86,14 +90,18 @@ def test_serving_processes_keep_start_up_objects_out_of_full_collections(db: Pat
         "from consigndesk.triage import segment\n"
         "create()\n"
         "print(gc.get_freeze_count(), len(gc.get_objects()), len(analysis._tokenizer.FREQ),\n"
-        "      int(segment._tokenizer is not None and segment._tokenizer.has_word('寄售费')))\n"
+        "      int(segment._tokenizer is not None and segment._tokenizer.has_word('寄售费')),\n"
+        "      *gc.get_threshold())\n"
     )
     env = {**os.environ, "CONSIGNDESK_DATABASE_URL": f"sqlite:///{db}"}
     result = subprocess.run(
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
-    frozen, in_view, dictionary_words, triage_words = map(int, result.stdout.split())
+    frozen, in_view, dictionary_words, triage_words, *thresholds = map(int, result.stdout.split())
     assert dictionary_words > 100_000  # loaded before serving, not on the first message
     assert triage_words == 1  # with our own terms
     assert frozen > 100_000 and in_view < frozen / 100
+    # the young generation is collected a thirtieth as often; the older ones keep their ratios
+    assert thresholds == [YOUNG_GENERATION_THRESHOLD, *gc.get_threshold()[1:]]
+    assert gc.get_threshold()[0] < YOUNG_GENERATION_THRESHOLD  # this process is not a server
