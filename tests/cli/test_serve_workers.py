@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -19,6 +20,11 @@ import pytest
 import websockets
 
 from consigndesk.adapters.channels.chat.protocol import MAX_FRAME_BYTES
+from consigndesk.adapters.http.metrics import (
+    FOLDER_PREFIX,
+    MULTIPROCESS_DIR,
+    shared_between_processes,
+)
 from consigndesk.supervisor import reuse_port_supported
 from tests.bus.conftest import free_port, wait_until
 
@@ -109,6 +115,31 @@ def test_metrics_add_up_every_worker(served) -> None:
         assert httpx.get(f"{base}/healthz", timeout=10).status_code == 200
     counts = [healthz_requests(base) - before for _ in range(6)]
     assert counts == [40.0] * 6
+
+
+def test_a_start_removes_metrics_folders_that_killed_supervisors_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A supervisor killed outright cannot remove its folder; the next one to start does, and
+    leaves alone the folders of supervisors still running and anything not named by us."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delenv(MULTIPROCESS_DIR, raising=False)
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    orphaned = tmp_path / f"{FOLDER_PREFIX}{ended.pid}-k1ll3d"
+    orphaned.mkdir()
+    (orphaned / "counter_123.db").write_bytes(b"\0" * 64)
+    running = tmp_path / f"{FOLDER_PREFIX}{os.getppid()}-4l1v3"
+    running.mkdir()
+    foreign = tmp_path / f"{FOLDER_PREFIX}by-hand"
+    foreign.mkdir()
+    with shared_between_processes():
+        own = Path(os.environ[MULTIPROCESS_DIR])
+        assert own.parent == tmp_path
+        assert own.name.startswith(f"{FOLDER_PREFIX}{os.getpid()}-")
+        assert not orphaned.exists()
+        assert running.exists() and foreign.exists()
+    assert not own.exists()
 
 
 def test_a_worker_that_dies_is_replaced_and_a_stop_ends_them_all(served) -> None:

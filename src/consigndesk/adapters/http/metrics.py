@@ -11,6 +11,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from fastapi import Response
 from prometheus_client import (
@@ -76,6 +77,7 @@ def render() -> Response:
 
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+FOLDER_PREFIX = "consigndesk-metrics-"
 
 
 @contextmanager
@@ -86,10 +88,30 @@ def shared_between_processes() -> Iterator[None]:
     if os.environ.get(MULTIPROCESS_DIR):
         yield
         return
-    folder = tempfile.mkdtemp(prefix="consigndesk-metrics-")
+    _remove_orphaned_folders()
+    folder = tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-")
     os.environ[MULTIPROCESS_DIR] = folder
     try:
         yield
     finally:
         del os.environ[MULTIPROCESS_DIR]
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remove_orphaned_folders() -> None:
+    """Folders of supervisors that were killed outright (SIGKILL, the OOM killer) and so could
+    not remove their own: their pid, in the name, is no longer running."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{FOLDER_PREFIX}*-*"):
+        pid = folder.name.removeprefix(FOLDER_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
