@@ -103,7 +103,7 @@ def serve(
 ) -> None:
     """Serve the web app and API (the production entry point, no demo data)."""
     core = _core()
-    if workers > 1 and core.database.engine.dialect.name == "sqlite":
+    if workers > 1 and core.database.is_sqlite:
         typer.echo(
             f"warning: SQLite has one write lock, so {workers} server processes take turns at it "
             "and the slowest requests wait about ten times as long (ADR 0026); use one worker, "
