@@ -9,10 +9,14 @@ from sqlalchemy.orm import Session
 
 # `counts[i]` new ids from the sequence of `tables[i]`, for all tables at once. One statement text
 # whatever the tables and counts (arrays as parameters), so it is built, parsed and prepared once.
+# Each table's sequence is looked up once (a catalog search), not once per id: the materialized
+# CTE keeps the planner from moving the lookup next to `nextval`.
 _FROM_SEQUENCES = text(
-    "SELECT wanted.name, nextval(pg_get_serial_sequence(wanted.name, 'id')) AS id"
-    " FROM unnest(CAST(:tables AS text[]), CAST(:counts AS integer[])) AS wanted(name, n),"
-    " generate_series(1, wanted.n)"
+    "WITH wanted AS MATERIALIZED ("
+    " SELECT name, n, pg_get_serial_sequence(name, 'id')::regclass AS sequence"
+    " FROM unnest(CAST(:tables AS text[]), CAST(:counts AS integer[])) AS asked(name, n))"
+    " SELECT wanted.name, nextval(wanted.sequence) AS id"
+    " FROM wanted, generate_series(1, wanted.n)"
 )
 
 
