@@ -7,6 +7,7 @@ import pickle
 import subprocess
 import sys
 import threading
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ from consigndesk.triage import (
     train,
 )
 from consigndesk.triage.dataset import fingerprint
-from consigndesk.triage.features import analyze, vectorize
+from consigndesk.triage.features import FeatureIndex, analyze, vectorize
 from consigndesk.triage.model import META_FILE, WEIGHTS_FILE, Head, TriageModel, softmax
 from consigndesk.triage.text import clean
 from consigndesk.triage.training import Metrics
@@ -153,7 +154,7 @@ def test_every_head_is_its_own_calibrated_softmax() -> None:
     }
     model = TriageModel(vocabulary, np.ones(len(vocabulary), np.float32), heads)
     predicted = model.predict("退款 refund", "buyer")
-    idx, values = vectorize(analyze("退款 refund", "buyer"), vocabulary, model.idf)
+    idx, values = vectorize(map(vocabulary.get, analyze("退款 refund", "buyer")), model.idf)
     for name, head in heads.items():
         expected = softmax((values @ head.coef[idx] + head.intercept) / head.temperature)
         got = predicted[name]
@@ -161,3 +162,30 @@ def test_every_head_is_its_own_calibrated_softmax() -> None:
         assert list(got.probabilities.values()) == pytest.approx(expected.tolist(), abs=1e-12)
         assert got.label == head.classes[int(np.argmax(expected))]
         assert got.confidence == pytest.approx(float(expected.max()), abs=1e-12)
+
+
+SERVING_TEXTS = [
+    "订单 js20261207000123 还没发货，退款什么时候到账？",
+    "my gift card code from order 42 says already redeemed. refund?",
+    "卖家：settlement 还没到账, please check 2 次了",
+    "c: w:卡密 b:x|y rk:buyer|k:refund",  # text that looks like feature names
+    "𠀀𠀁 astral 𝔘 characters and emoji-free symbols ★",
+    " ",
+    "",
+    "a",
+    "退",
+]
+
+
+@pytest.mark.parametrize("role", ["buyer", "seller"])
+def test_serving_finds_exactly_the_features_training_names(engine: TriageEngine, role: str) -> None:
+    """`FeatureIndex` skips building the `c:` strings; it must still find the same features,
+    as often, as looking `analyze`'s strings up in the vocabulary does."""
+    vocabulary = engine.model.vocabulary
+    index = FeatureIndex.of(vocabulary)
+    found_any = False
+    for text in [*SERVING_TEXTS, *(clean(t).text for t in SERVING_TEXTS)]:
+        expected = Counter(map(vocabulary.get, analyze(text, role)))
+        assert Counter(index.ids(text, role)) == expected, text
+        found_any |= any(i is not None for i in expected)
+    assert found_any

@@ -1,7 +1,8 @@
 """Bag of features for the linear heads: char n-grams, jieba words, concepts, the role.
 
-Training and serving both go through `vectorize`, so the stored model sees exactly the
-features it was fitted on.
+Training fits the vocabulary on `analyze`'s feature strings; serving finds the same features'
+ids through `FeatureIndex` without building the strings. Both weigh ids through `vectorize`, so
+the stored model sees exactly the features it was fitted on.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import itertools
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -27,19 +29,50 @@ _NGRAM_SIZES = (2, 3, 4)
 def analyze(text: str, role: str) -> list[str]:
     """Feature strings of one cleaned message; the role also conditions each word."""
     text = _DIGITS.sub("0", text)
-    feats = [f"r:{role}"]
+    return ["c:" + gram for gram in _char_grams(text)] + _word_features(text, role)
+
+
+def _char_grams(text: str) -> list[str]:
+    """Han characters alone, and every 2-4 character slice of the text padded with a space."""
+    grams = HAN.findall(text)
     padded = f" {text} "
-    feats.extend(["c:" + ch for ch in HAN.findall(text)])
     for n in _NGRAM_SIZES:
-        feats.extend(["c:" + padded[i : i + n] for i in range(len(padded) - n + 1)])
+        grams += [padded[i : i + n] for i in range(len(padded) - n + 1)]
+    return grams
+
+
+def _word_features(text: str, role: str) -> list[str]:
+    """The role, words alone, with the role and in pairs, and the concepts they name."""
     tokens = words(text)
-    feats.extend("w:" + t for t in tokens)
-    feats.extend(f"rw:{role}|{t}" for t in tokens)
-    feats.extend(f"b:{a}|{b}" for a, b in itertools.pairwise(tokens))
+    feats = [f"r:{role}"]
+    feats += ["w:" + t for t in tokens]
+    feats += [f"rw:{role}|{t}" for t in tokens]
+    feats += [f"b:{a}|{b}" for a, b in itertools.pairwise(tokens)]
     concepts = concept_features(text)
-    feats.extend(concepts)
-    feats.extend(f"rk:{role}|{k}" for k in concepts)
+    feats += concepts
+    feats += [f"rk:{role}|{k}" for k in concepts]
     return feats
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureIndex:
+    """A vocabulary laid out for serving: character features are looked up by their bare
+    n-gram, so a message's few hundred `c:` strings are never built (ADR 0102 addendum)."""
+
+    vocabulary: Mapping[str, int]
+    chars: dict[str, int]
+
+    @classmethod
+    def of(cls, vocabulary: Mapping[str, int]) -> FeatureIndex:
+        chars = {f[2:]: i for f, i in vocabulary.items() if f.startswith("c:")}
+        return cls(vocabulary, chars)
+
+    def ids(self, text: str, role: str) -> list[int | None]:
+        """The vocabulary ids of `analyze(text, role)`, None for features it never saw."""
+        text = _DIGITS.sub("0", text)
+        found: list[int | None] = list(map(self.chars.get, _char_grams(text)))
+        found += map(self.vocabulary.get, _word_features(text, role))
+        return found
 
 
 def fit_vocabulary(
@@ -56,13 +89,14 @@ def fit_vocabulary(
 
 
 def vectorize(
-    feats: Sequence[str], vocab: Mapping[str, int], idf: npt.NDArray[np.float32]
+    ids: Iterable[int | None], idf: npt.NDArray[np.float32]
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-    """Sparse l2-normalised tf-idf (sublinear tf) of one document as (indices, values). The ids
-    are counted in C (`Counter`) and the arithmetic is a few array operations: a message has a
-    few hundred features, so each numpy call's fixed cost matters more than its work."""
-    counts = Counter(map(vocab.get, feats, itertools.repeat(-1)))
-    counts.pop(-1, None)  # features the model never saw
+    """Sparse l2-normalised tf-idf (sublinear tf) of one document's vocabulary ids (None for
+    unknown features) as (indices, values). The ids are counted in C (`Counter`) and the
+    arithmetic is a few array operations: a message has a few hundred features, so each numpy
+    call's fixed cost matters more than its work."""
+    counts = Counter(ids)
+    counts.pop(None, None)  # features the model never saw
     if not counts:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
     idx = np.fromiter(counts, np.int64, len(counts))
@@ -79,7 +113,7 @@ def matrix(
     all_idx: list[npt.NDArray[np.int64]] = []
     all_val: list[npt.NDArray[np.float32]] = []
     for doc in docs:
-        idx, val = vectorize(doc, vocab, idf)
+        idx, val = vectorize(map(vocab.get, doc), idf)
         all_idx.append(idx)
         all_val.append(val)
         indptr.append(indptr[-1] + len(idx))

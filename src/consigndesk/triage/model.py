@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from consigndesk.triage.features import analyze, vectorize
+from consigndesk.triage.features import FeatureIndex, vectorize
 
 FORMAT = "consigndesk-triage/1"
 META_FILE = "model.json"
@@ -47,6 +47,7 @@ class TriageModel:
     idf: npt.NDArray[np.float32]
     heads: dict[str, Head]
     metadata: dict[str, Any] = field(default_factory=dict)
+    _index: FeatureIndex = field(init=False, repr=False)
     _stacked: npt.NDArray[np.float32] = field(init=False, repr=False)
     _offsets: dict[str, tuple[int, int]] = field(init=False, repr=False)
     _intercepts: npt.NDArray[np.float32] = field(init=False, repr=False)
@@ -65,6 +66,7 @@ class TriageModel:
         intercepts = np.hstack([h.intercept for h in heads]).astype(np.float32)
         temperatures = np.repeat(np.array([h.temperature for h in heads], np.float32), widths)
         for name, value in (
+            ("_index", FeatureIndex.of(self.vocabulary)),
             ("_stacked", stacked),
             ("_offsets", offsets),
             ("_intercepts", intercepts),
@@ -78,7 +80,7 @@ class TriageModel:
 
     def predict(self, text: str, role: str) -> dict[str, Prediction]:
         """Calibrated class probabilities of every head for one cleaned message."""
-        idx, values = vectorize(analyze(text, role), self.vocabulary, self.idf)
+        idx, values = vectorize(self._index.ids(text, role), self.idf)
         raw = values @ self._stacked[idx] if len(idx) else np.zeros(self._stacked.shape[1])
         scores = ((raw + self._intercepts) / self._temperatures).tolist()
         out: dict[str, Prediction] = {}
