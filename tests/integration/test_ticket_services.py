@@ -297,6 +297,9 @@ def test_search_ignores_case_and_matches_chinese_terms(core: App) -> None:
     assert found("parcel") == found("Parcel") == {opened["c1"]}
     assert found("退款") == {opened["c2"]}
     assert found("js20261120000009") == found("20261120000009") == {opened["c3"]}
+    # letters around a run of digits: still any case, and the letters still have to match
+    assert found("Js20261120000009 LATE") == found("120000009 Lat") == {opened["c3"]}
+    assert found("XS20261120000009") == found("20261120000009 early") == set()
     assert found("快递") == set()
 
     agent_id = admin.create_agent(

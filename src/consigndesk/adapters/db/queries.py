@@ -90,8 +90,25 @@ def _text_match(q: str) -> Any:
 def _contains(column: Any, pattern: str) -> Any:
     """Case-insensitive LIKE. A term with no letters that have a case (Chinese, digits) matches
     the same with a plain LIKE, which PostgreSQL runs 4-5 times faster than an ILIKE (that folds
-    the case of every row it reads): the search scans every message body."""
-    return column.like(pattern) if pattern.lower() == pattern.upper() else column.ilike(pattern)
+    the case of every row it reads): the search scans every message body. A term with such
+    letters and a run of at least three without (the digits of an order number) is first
+    narrowed by a LIKE on that run, so the ILIKE reads only the rows that contain it."""
+    if pattern.lower() == pattern.upper():
+        return column.like(pattern)
+    run = _longest_caseless_run(pattern)
+    if len(run.strip()) < 3:
+        return column.ilike(pattern)
+    return and_(column.like(f"%{run}%"), column.ilike(pattern))
+
+
+def _longest_caseless_run(pattern: str) -> str:
+    """The longest stretch of characters that case folding leaves alone; LIKE's wildcard and
+    escape characters end one."""
+    best = current = ""
+    for ch in pattern:
+        current = current + ch if ch not in "%\\" and ch.lower() == ch.upper() else ""
+        best = max(best, current, key=len)
+    return best
 
 
 def list_tickets(
