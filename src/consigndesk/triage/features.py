@@ -28,8 +28,14 @@ _NGRAM_SIZES = (2, 3, 4)
 
 def analyze(text: str, role: str) -> list[str]:
     """Feature strings of one cleaned message; the role also conditions each word."""
+    grams, others = _features(text, role)
+    return ["c:" + gram for gram in grams] + others
+
+
+def _features(text: str, role: str) -> tuple[list[str], list[str]]:
+    """The character n-grams (without their `c:`) and the other feature strings."""
     text = _DIGITS.sub("0", text)
-    return ["c:" + gram for gram in _char_grams(text)] + _word_features(text, role)
+    return _char_grams(text), _word_features(text, role)
 
 
 def _char_grams(text: str) -> list[str]:
@@ -69,9 +75,9 @@ class FeatureIndex:
 
     def ids(self, text: str, role: str) -> list[int | None]:
         """The vocabulary ids of `analyze(text, role)`, None for features it never saw."""
-        text = _DIGITS.sub("0", text)
-        found: list[int | None] = list(map(self.chars.get, _char_grams(text)))
-        found += map(self.vocabulary.get, _word_features(text, role))
+        grams, others = _features(text, role)
+        found: list[int | None] = list(map(self.chars.get, grams))
+        found += map(self.vocabulary.get, others)
         return found
 
 
