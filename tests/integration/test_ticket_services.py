@@ -300,6 +300,9 @@ def test_search_ignores_case_and_matches_chinese_terms(core: App) -> None:
     # letters around a run of digits: still any case, and the letters still have to match
     assert found("Js20261120000009 LATE") == found("120000009 Lat") == {opened["c3"]}
     assert found("XS20261120000009") == found("20261120000009 early") == set()
+    # a term is matched as written: regular-expression characters are plain characters
+    assert found("my parcel?") == found("PARCEL?") == {opened["c1"]}
+    assert found("my.parcel") == found("(parcel") == found("parcel$") == found("[a-z]") == set()
     assert found("快递") == set()
 
     agent_id = admin.create_agent(

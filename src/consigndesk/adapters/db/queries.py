@@ -73,32 +73,41 @@ def _ticket_columns() -> Select[Any]:
     ).join(t.customers, t.customers.c.id == t.tickets.c.customer_id)
 
 
-def _text_match(q: str) -> Any:
+def _text_match(q: str, postgres: bool) -> Any:
     ref = parse_reference(q)
     if ref is not None:
         return t.tickets.c.id == ref
-    pattern = f"%{q.replace('%', '').replace('_', '')}%"
+    term = q.replace("%", "").replace("_", "")
     return or_(
-        _contains(t.tickets.c.subject, pattern),
+        _contains(t.tickets.c.subject, term, postgres),
         t.tickets.c.order_ref == q.strip().upper(),
         exists().where(
-            and_(t.messages.c.ticket_id == t.tickets.c.id, _contains(t.messages.c.body, pattern))
+            and_(
+                t.messages.c.ticket_id == t.tickets.c.id,
+                _contains(t.messages.c.body, term, postgres),
+            )
         ),
     )
 
 
-def _contains(column: Any, pattern: str) -> Any:
-    """Case-insensitive LIKE. A term with no letters that have a case (Chinese, digits) matches
-    the same with a plain LIKE, which PostgreSQL runs 4-5 times faster than an ILIKE (that folds
-    the case of every row it reads): the search scans every message body. A term with such
-    letters and a run of at least three without (the digits of an order number) is first
-    narrowed by a LIKE on that run, so the ILIKE reads only the rows that contain it."""
-    if pattern.lower() == pattern.upper():
-        return column.like(pattern)
-    run = _longest_caseless_run(pattern)
+def _contains(column: Any, term: str, postgres: bool) -> Any:
+    """`column` contains `term`, ignoring case; the search scans every message body (ADR 0018).
+
+    A term with no letters that have a case (Chinese, digits) matches the same with a plain
+    LIKE, which PostgreSQL runs 4-5 times faster than an ILIKE. Otherwise PostgreSQL compares
+    with a case-insensitive regular expression made literal by its `***=` prefix, about a third
+    faster than its ILIKE (which lowers every row it reads before matching). A term with a run of
+    at least three caseless characters (the digits of an order number) is first narrowed by a
+    LIKE on that run, so the case-insensitive match reads only the rows that contain it."""
+    if term.lower() == term.upper():
+        return column.like(f"%{term}%")
+    folded = (
+        column.regexp_match(f"***={term}", flags="i") if postgres else column.ilike(f"%{term}%")
+    )
+    run = _longest_caseless_run(term)
     if len(run.strip()) < 3:
-        return column.ilike(pattern)
-    return and_(column.like(f"%{run}%"), column.ilike(pattern))
+        return folded
+    return and_(column.like(f"%{run}%"), folded)
 
 
 def _longest_caseless_run(pattern: str) -> str:
@@ -134,7 +143,8 @@ def list_tickets(
     if f.unassigned:
         conditions.append(t.tickets.c.assignee_id.is_(None))
     if f.q and f.q.strip():
-        conditions.append(_text_match(f.q.strip()))
+        postgres = session.get_bind().dialect.name == "postgresql"
+        conditions.append(_text_match(f.q.strip(), postgres))
     if f.sort == "queue":
         key_a, key_b = t.tickets.c.priority, t.tickets.c.id
         if f.cursor:
