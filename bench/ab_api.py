@@ -58,25 +58,27 @@ def one_run(src: Path, run_args: list[str], out: Path) -> list[dict[str, Any]]:
     return [r for r in rows if r["phase"] == "create"]
 
 
+def _medians(both: list[tuple[dict[str, Any], dict[str, Any]]], key: str) -> tuple[float, ...]:
+    """The tree's median of `key`, the other version's, and the median of the per-pair ratios."""
+    return (
+        statistics.median(a[key] for a, _ in both),
+        statistics.median(b[key] for _, b in both),
+        statistics.median(a[key] / b[key] for a, b in both),
+    )
+
+
 def summary(pairs: list[dict[str, dict[int, dict[str, Any]]]], against: str) -> list[str]:
     """Per concurrency level: each version's medians, pairs won by the tree, median ratio."""
     lines = []
     for level in sorted(pairs[0][TREE]):
-        tree = [p[TREE][level] for p in pairs]
-        other = [p[against][level] for p in pairs]
-        won_rate = sum(a["rate"] > b["rate"] for a, b in zip(tree, other, strict=True))
-        won_p99 = sum(a["p99_ms"] < b["p99_ms"] for a, b in zip(tree, other, strict=True))
-        rate_ratio = statistics.median(
-            a["rate"] / b["rate"] for a, b in zip(tree, other, strict=True)
-        )
-        p99_ratio = statistics.median(
-            a["p99_ms"] / b["p99_ms"] for a, b in zip(tree, other, strict=True)
-        )
+        both = [(p[TREE][level], p[against][level]) for p in pairs]
+        rate, other_rate, rate_ratio = _medians(both, "rate")
+        p99, other_p99, p99_ratio = _medians(both, "p99_ms")
+        won_rate = sum(a["rate"] > b["rate"] for a, b in both)
+        won_p99 = sum(a["p99_ms"] < b["p99_ms"] for a, b in both)
         lines.append(
-            f"c={level}: tickets/s median {statistics.median(r['rate'] for r in tree):.0f} "
-            f"(tree) vs {statistics.median(r['rate'] for r in other):.0f} ({against}); "
-            f"p99 median {statistics.median(r['p99_ms'] for r in tree):.1f} vs "
-            f"{statistics.median(r['p99_ms'] for r in other):.1f} ms"
+            f"c={level}: tickets/s median {rate:.0f} (tree) vs {other_rate:.0f} ({against}); "
+            f"p99 median {p99:.1f} vs {other_p99:.1f} ms"
         )
         lines.append(
             f"      tree won {won_rate}/{len(pairs)} pairs on tickets/s (median ratio "

@@ -110,12 +110,12 @@ def _contains(column: Any, term: str, postgres: bool) -> Any:
     return and_(column.like(f"%{run}%"), folded)
 
 
-def _longest_caseless_run(pattern: str) -> str:
-    """The longest stretch of characters that case folding leaves alone; LIKE's wildcard and
-    escape characters end one."""
+def _longest_caseless_run(term: str) -> str:
+    """The longest stretch of characters that case folding leaves alone; LIKE's escape character
+    ends one (its wildcards are already out of the term)."""
     best = current = ""
-    for ch in pattern:
-        current = current + ch if ch not in "%\\" and ch.lower() == ch.upper() else ""
+    for ch in term:
+        current = current + ch if ch != "\\" and ch.lower() == ch.upper() else ""
         best = max(best, current, key=len)
     return best
 
