@@ -15,6 +15,7 @@ from consigndesk.adapters.db.chat_repository import ChatRepository
 from consigndesk.adapters.db.email_repository import EmailRepository
 from consigndesk.adapters.db.ids import IdAllocator
 from consigndesk.adapters.db.knowledge_repository import ArticleRepository
+from consigndesk.adapters.db.pipeline import Pipeline, pipelined
 from consigndesk.adapters.db.routing import QueueLengths, RoutingRepository
 from consigndesk.domain.errors import StaleVersion
 from consigndesk.domain.events import Event, TicketEvent
@@ -84,11 +85,15 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         events = self._collect()
         try:
-            insert_pending(self.session, WRITTEN_IN_BULK)
-            self.session.flush()  # version checks: a stale ticket rolls all of it back
-            self.idempotency.write()
-            self.attachments.write()
-            self._write(events)
+            with pipelined(self.session) as pipeline:
+                insert_pending(self.session, WRITTEN_IN_BULK)
+                flushing = bool(self.session.new or self.session.dirty or self.session.deleted)
+                if not flushing:
+                    self._write_and_commit(events, pipeline)
+            if flushing:  # the flush reads its UPDATEs' row counts: outside the pipeline
+                self.session.flush()  # version checks: a stale ticket rolls all of it back
+                with pipelined(self.session) as pipeline:
+                    self._write_and_commit(events, pipeline)
             self.session.commit()
         except StaleDataError:
             self.session.rollback()
@@ -98,6 +103,12 @@ class SqlUnitOfWork:
         self.routing.committed()
         if events and self._on_commit is not None:
             self._on_commit()
+
+    def _write_and_commit(self, events: list[Event], pipeline: Pipeline) -> None:
+        self.idempotency.write()
+        self.attachments.write()
+        self._write(events)
+        pipeline.commit()
 
     def _write(self, events: list[Event]) -> None:
         """Outbox rows for every event and timeline rows for ticket events, one batch each."""
