@@ -29,6 +29,7 @@ import os
 import platform
 import random
 import re
+import secrets
 import shlex
 import shutil
 import subprocess
@@ -450,6 +451,32 @@ def fill_via_service(database_url: str, tickets: list[dict[str, Any]], seconds: 
     return done
 
 
+def staff(database_url: str, agents: int) -> None:
+    """`agents` online agents covering every group, with room for every ticket of the run: each
+    new ticket is then assigned on arrival (a staffed desk) instead of queued."""
+    from consigndesk.bootstrap import build
+    from consigndesk.config import Settings
+    from consigndesk.domain.taxonomy import DEFAULT_GROUPS
+    from consigndesk.services import admin
+    from consigndesk.services.routing import set_agent_online
+
+    core = build(Settings(database_url=database_url))
+    try:
+        admin.ensure_default_groups(core.uow())
+        for n in range(agents):
+            agent_id = admin.create_agent(
+                core.uow(),
+                email=f"bench-agent-{n}@example.com",
+                name=f"bench agent {n}",
+                password=secrets.token_urlsafe(16),
+                groups=list(DEFAULT_GROUPS),
+                capacity=1_000_000,
+            )
+            set_agent_online(core.uow(), agent_id, True)
+    finally:
+        core.close()
+
+
 def fill_by_cloning(database_url: str, tickets: list[dict[str, Any]]) -> int:
     """Fast fill: copy rows of tickets already created through the API (tickets, their customer
     and messages; all columns, so status/priority/group/intent keep a real distribution) with
@@ -699,6 +726,7 @@ class Options:
     json_out: Path | None
     quick: bool
     code: str
+    agents: int = 0
     src: Path | None = None
 
 
@@ -719,6 +747,9 @@ def run_database(opts: Options, db: str, notes: list[str]) -> list[Row]:
             )
         probe = Probe(server.database_url)
         stack.callback(probe.close)
+        if opts.agents and server.database_url:
+            staff(server.database_url, opts.agents)
+            notes.append(f"{db}: {opts.agents} agents online, every ticket assigned on arrival")
         print(f"[{db}] server {server.base_url} pid {server.pid} db {server.database_url}")
         tag = f"{db[:2]}{opts.seed}"
         created = 0
@@ -952,6 +983,13 @@ def parse_args(argv: list[str]) -> Options:
     parser.add_argument(
         "--profile-gil", action="store_true", help="sample only the thread holding the GIL"
     )
+    parser.add_argument(
+        "--agents",
+        type=int,
+        default=0,
+        help="online agents covering every group with room for every ticket, so each new "
+        "ticket is assigned on arrival (default: nobody online, every ticket queues)",
+    )
     parser.add_argument("--pg-admin-url", default=DEFAULT_PG_ADMIN_URL)
     parser.add_argument("--seed", type=int, default=int(time.time()) % 100_000)
     parser.add_argument("--drain-timeout", type=float, default=120.0)
@@ -990,6 +1028,7 @@ def parse_args(argv: list[str]) -> Options:
         json_out=a.json_out,
         quick=a.quick,
         code="HEAD" if a.code.lower() == "head" else a.code,
+        agents=a.agents,
     )
 
 

@@ -140,6 +140,64 @@ def test_routing_in_a_group_counts_the_tickets_it_just_assigned(core: App) -> No
     assert [r.ticket.assignee_id for r in received] == [agent_id, agent_id, None, None]
 
 
+def online_agents(core: App, count: int, capacity: int) -> list[int]:
+    agents = [
+        admin.create_agent(
+            core.uow(),
+            email=f"a{n}@example.com",
+            name=f"a{n}",
+            password="long-password",
+            groups=["general"],
+            capacity=capacity,
+        )
+        for n in range(count)
+    ]
+    for agent_id in agents:
+        set_agent_online(core.uow(), agent_id, True)
+    return agents
+
+
+def test_a_group_routed_on_arrival_writes_each_table_once(core: App) -> None:
+    """With agents free to take work, routing each new ticket of a group reads the queue once
+    and writes nothing early: one INSERT per table, no UPDATE of a ticket after its INSERT, and
+    the agents' assignment times in one UPDATE at the commit."""
+    core.tickets.triage = PlaceholderTriage()  # every ticket general / P3
+    agents = online_agents(core, 2, capacity=3)
+    with statements(core.database.engine) as seen:
+        received = core.tickets.receive_customer_messages(
+            core.uow(), [message(f"c{i}") for i in range(8)]
+        )
+    assignees = [r.ticket.assignee_id for r in received]
+    assert sorted(a for a in assignees if a) == sorted(agents * 3) and assignees[6:] == [None] * 2
+    assert seen["insert into tickets"] == 1 and seen["insert into messages"] == 1
+    assert seen["update tickets set"] == 0
+    assert seen["update agents set"] == 1
+    assert seen['select tickets.id, tickets."group",'] == 1  # the stored queue, read once
+    with core.database.read_sessions() as session:
+        stamped = session.scalars(
+            select(tables.agents.c.last_assigned_at).where(tables.agents.c.id.in_(agents))
+        ).all()
+    assert len(stamped) == 2 and all(stamped)
+
+
+def test_a_ticket_stored_waiting_is_served_before_the_new_ones_of_a_group(core: App) -> None:
+    """The queue routing plans over is the stored waiting tickets and the group's new ones as
+    they stand in memory, in queue order: the older ticket gets the one free agent."""
+    core.tickets.triage = PlaceholderTriage()
+    (agent,) = online_agents(core, 1, capacity=1)
+    older = core.tickets.receive_customer_message(core.uow(), message("c0")).ticket
+    with core.uow() as uow:  # back to the queue without routing, as if the agent just freed up
+        uow.tickets.get(older.stored_id).assign(None, Actor.system(), "test: back to queue")
+        uow.commit()
+    received = core.tickets.receive_customer_messages(core.uow(), [message("c1"), message("c2")])
+    assert [r.ticket.assignee_id for r in received] == [None, None]
+    with core.database.read_sessions() as session:
+        holder = session.scalar(
+            select(tables.tickets.c.id).where(tables.tickets.c.assignee_id == agent)
+        )
+    assert holder == older.stored_id
+
+
 def test_queue_positions_read_once_per_transaction_match_the_queue(core: App) -> None:
     """New tickets of one transaction get their place from one count per group, kept current:
     each must equal the waiting tickets of a more urgent priority plus the older ones of its own."""

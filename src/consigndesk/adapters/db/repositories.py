@@ -49,7 +49,7 @@ class TicketRepository:
         self.seen: set[Ticket] = set()
         self._ids = ids
         self._track = track  # whoever counts tickets follows the ones this unit of work touches
-        self._added: list[Ticket] = []
+        self._added: dict[int, Ticket] = {}
         self._prefetched: dict[int, Ticket] = {}
         self._recent_since: datetime | None = None
         self._recent: dict[int, int] = {}  # stored tickets per customer since `_recent_since`
@@ -59,7 +59,7 @@ class TicketRepository:
         ticket.id = self._ids.take(tables.tickets)
         self.session.add(ticket)
         self.seen.add(ticket)
-        self._added.append(ticket)
+        self._added[ticket.id] = ticket
         if self._track is not None:
             self._track(ticket, stored=False)
         return ticket
@@ -73,7 +73,11 @@ class TicketRepository:
             self._prefetched.update({t.stored_id: t for t in found})  # the session holds weakly
 
     def get(self, ticket_id: int) -> Ticket | None:
-        ticket = self._prefetched.get(ticket_id) or self.session.get(Ticket, ticket_id)
+        ticket = (
+            self._prefetched.get(ticket_id)
+            or self._added.get(ticket_id)
+            or self.session.get(Ticket, ticket_id)
+        )
         if ticket is not None:
             self.seen.add(ticket)
             if self._track is not None:
@@ -136,7 +140,7 @@ class TicketRepository:
             c.customer_id.in_(wanted), c.created_at >= since
         )
         if self._added:
-            query = query.where(c.id.not_in([t.stored_id for t in self._added]))
+            query = query.where(c.id.not_in(list(self._added)))
         with self.session.no_autoflush:  # this unit of work's own are counted in memory
             rows = self.session.execute(query.group_by(c.customer_id))
             self._recent.update(dict.fromkeys(wanted, 0) | {int(r[0]): int(r[1]) for r in rows})
@@ -146,13 +150,13 @@ class TicketRepository:
         added in this unit of work and not yet written."""
         self.prefetch_recent_counts([customer_id], since)  # read ahead already, normally
         stored = self._recent[customer_id]
-        if excluding not in {t.id for t in self._added}:
+        if excluding not in self._added:
             other = self.session.get(Ticket, excluding)
             if other is not None and other.customer_id == customer_id and other.created_at >= since:
                 stored -= 1  # it was read among the stored ones
         pending = sum(
             1
-            for t in self._added
+            for t in self._added.values()
             if t.customer_id == customer_id and t.created_at >= since and t.id != excluding
         )
         return stored + pending
@@ -177,6 +181,11 @@ class CustomerRepository:
         self.session = session
         self._ids = ids
         self._by_external_id: dict[str, Customer | None] = {}  # looked up in this unit of work
+        self._by_id: dict[int, Customer] = {}  # the same, found or added
+
+    def _hold(self, customer: Customer) -> None:
+        self._by_external_id[customer.external_id] = customer
+        self._by_id[customer.stored_id] = customer
 
     def prefetch(self, external_ids: Collection[str]) -> None:
         """One read for the customers of a group of messages (`by_external_id` then hits)."""
@@ -185,25 +194,38 @@ class CustomerRepository:
             return
         found = self.session.scalars(_customers_by_external_id(), {"wanted": wanted})
         self._by_external_id.update(dict.fromkeys(wanted))
-        self._by_external_id.update({c.external_id: c for c in found})
+        for customer in found:
+            self._hold(customer)
         new = sum(1 for e in wanted if self._by_external_id[e] is None)
         if new:
             self._ids.expect(tables.customers, new)
 
     def by_external_id(self, external_id: str) -> Customer | None:
         if external_id not in self._by_external_id:
-            self._by_external_id[external_id] = self.session.scalars(
+            found = self.session.scalars(
                 select(Customer).where(tables.customers.c.external_id == external_id)
             ).first()
+            self._by_external_id[external_id] = found
+            if found is not None:
+                self._hold(found)
         return self._by_external_id[external_id]
 
     def get(self, customer_id: int) -> Customer | None:
         return self.session.get(Customer, customer_id)
 
+    def is_vip(self, customer_id: int) -> bool:
+        """From the customers this unit of work holds (a customer added here among them), else
+        one read that writes nothing early."""
+        customer = self._by_id.get(customer_id)
+        if customer is None:
+            with self.session.no_autoflush:
+                customer = self.session.get(Customer, customer_id)
+        return customer is not None and customer.is_vip
+
     def add(self, customer: Customer) -> Customer:
         customer.id = self._ids.take(tables.customers)
         self.session.add(customer)
-        self._by_external_id[customer.external_id] = customer
+        self._hold(customer)
         return customer
 
 

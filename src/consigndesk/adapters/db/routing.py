@@ -143,6 +143,24 @@ _LOADS = (
     .where(t.HELD_TICKET)
     .group_by(t.tickets.c.assignee_id)
 )
+_WAITING = (
+    select(
+        t.tickets.c.id,
+        t.tickets.c.group,
+        t.tickets.c.priority,
+        t.tickets.c.created_at,
+        t.tickets.c.first_response_at,
+        t.tickets.c.eta_seconds,
+        t.customers.c.tier,
+    )
+    .join(t.customers, t.customers.c.id == t.tickets.c.customer_id)
+    .where(t.WAITING_TICKET)
+)
+_SET_LAST_ASSIGNED = (
+    update(t.agents)
+    .where(t.agents.c.id == bindparam("agent"))
+    .values(last_assigned_at=bindparam("at"))
+)
 _IN_HOUSE_ONLY_GROUPS = select(t.groups.c.key).where(t.groups.c.in_house_only)
 _ACTIVE_AGENTS = (
     select(
@@ -160,6 +178,19 @@ _ACTIVE_AGENTS = (
 )
 
 
+def _as_waiting(row: Any) -> Waiting:
+    ticket_id, group, priority, created_at, first_response_at, eta_seconds, tier = row
+    return Waiting(
+        ticket_id=ticket_id,
+        group=group,
+        priority=priority,
+        created_at=created_at,
+        vip=tier == "vip",
+        answered=first_response_at is not None,
+        eta_seconds=eta_seconds,
+    )
+
+
 class RoutingRepository:
     """Agents' loads and each group's queue length by priority: one read per unit of work.
 
@@ -171,8 +202,14 @@ class RoutingRepository:
     they happen.
     """
 
-    def __init__(self, session: Session, queue_lengths: QueueLengths | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        queue_lengths: QueueLengths | None = None,
+        is_vip: Callable[[int], bool] | None = None,
+    ) -> None:
         self.session = session
+        self._is_vip = is_vip or (lambda _customer_id: False)
         self._postgres = session.get_bind().dialect.name == "postgresql"
         self._lengths = queue_lengths or QueueLengths(max_age=0)  # alone: read every time
         self._opened_at = utcnow()
@@ -184,6 +221,8 @@ class RoutingRepository:
         self._tracked: dict[int, Ticket] = {}
         self._loaded: dict[int, Contribution | None] = {}  # as stored (None: added here)
         self._applied: dict[int, Contribution | None] = {}  # what each is counted as now
+        self._stored_waiting: dict[frozenset[str] | None, list[Waiting]] = {}  # as first read
+        self._assigned_at: dict[int, datetime] = {}  # agents' `last_assigned_at`, written at commit
 
     def track(self, ticket: Ticket, *, stored: bool) -> None:
         """A ticket this unit of work added (`stored=False`) or loaded: count it from memory."""
@@ -195,6 +234,15 @@ class RoutingRepository:
         self._applied[ticket.stored_id] = (
             _contribution(ticket) if stored and self._counts_read else None
         )
+
+    def write(self) -> None:
+        """The agents' last assignment times, one statement for the unit of work."""
+        if self._assigned_at:
+            self.session.execute(
+                _SET_LAST_ASSIGNED,
+                [{"agent": a, "at": at} for a, at in sorted(self._assigned_at.items())],
+            )
+            self._assigned_at.clear()
 
     def committed(self) -> None:
         """Tell the shared queue lengths what this unit of work changed."""
@@ -275,49 +323,47 @@ class RoutingRepository:
         """Unassigned new/open tickets (of `groups`, or all), in id order; with `head` (and
         `groups`), only each group's `head` tickets from queue position `start` on, in queue
         order (P1 first, then the oldest, then the lowest id), read along the waiting-tickets
-        index one group at a time."""
-        tk = t.tickets.c
-        query = (
-            select(
-                tk.id,
-                tk.group,
-                tk.priority,
-                tk.created_at,
-                tk.first_response_at,
-                tk.eta_seconds,
-                t.customers.c.tier,
-            )
-            .join(t.customers, t.customers.c.id == tk.customer_id)
-            .where(t.WAITING_TICKET)
-        )
+        index one group at a time.
+
+        Without `head`, the tickets this unit of work added or loaded come from memory, as they
+        stand now, and the stored others from one read per unit of work that writes nothing
+        early: routing each new ticket of a group on arrival then costs no statement, where a
+        read would first flush the group's new rows one ticket at a time."""
         if head is None:
-            if groups is not None:
-                query = query.where(tk.group.in_(sorted(groups)))
-            rows = list(self.session.execute(query))
-        elif groups is None:
+            return self._waiting_now(None if groups is None else frozenset(groups))
+        if groups is None:
             raise ValueError("a queue head is read for named groups")
-        else:
-            queue_order = (tk.priority, tk.created_at, tk.id)
-            rows = [
-                row
-                for group in sorted(groups)
-                for row in self.session.execute(
-                    query.where(tk.group == group).order_by(*queue_order).offset(start).limit(head)
-                )
-            ]
-        waiting = [
-            Waiting(
-                ticket_id=ticket_id,
-                group=group,
-                priority=priority,
-                created_at=created_at,
-                vip=tier == "vip",
-                answered=first_response_at is not None,
-                eta_seconds=eta_seconds,
+        tk = t.tickets.c
+        queue_order = (tk.priority, tk.created_at, tk.id)
+        rows = [
+            row
+            for group in sorted(groups)
+            for row in self.session.execute(
+                _WAITING.where(tk.group == group).order_by(*queue_order).offset(start).limit(head)
             )
-            for ticket_id, group, priority, created_at, first_response_at, eta_seconds, tier in rows
         ]
-        return sorted(waiting, key=lambda w: w.ticket_id)
+        return sorted(map(_as_waiting, rows), key=lambda w: w.ticket_id)
+
+    def _waiting_now(self, groups: frozenset[str] | None) -> list[Waiting]:
+        if groups not in self._stored_waiting:
+            query = _WAITING if groups is None else _WAITING.where(t.tickets.c.group.in_(groups))
+            with self.session.no_autoflush:  # this unit of work's own come from memory
+                self._stored_waiting[groups] = [_as_waiting(r) for r in self.session.execute(query)]
+        stored = [w for w in self._stored_waiting[groups] if w.ticket_id not in self._tracked]
+        mine = [
+            Waiting(
+                ticket_id=ticket.stored_id,
+                group=ticket.group,
+                priority=ticket.priority,
+                created_at=ticket.created_at,
+                vip=self._is_vip(ticket.customer_id),
+                answered=ticket.first_response_at is not None,
+                eta_seconds=ticket.eta_seconds,
+            )
+            for ticket in self._tracked.values()
+            if _queued(_contribution(ticket)) and (groups is None or ticket.group in groups)
+        ]
+        return sorted(stored + mine, key=lambda w: w.ticket_id)
 
     def held_by(self, agent_id: int) -> list[Held]:
         rows = self.session.execute(
@@ -329,10 +375,8 @@ class RoutingRepository:
 
     def mark_assigned(self, agent_id: int, at: datetime) -> None:
         """Remember when routing last gave this agent a ticket (round-robin among equals); the
-        ticket itself, tracked, already counts in their load."""
-        self.session.execute(
-            update(t.agents).where(t.agents.c.id == agent_id).values(last_assigned_at=at)
-        )
+        ticket itself, tracked, already counts in their load. Written with the commit."""
+        self._assigned_at[agent_id] = at
         if self._agents is not None:
             self._agents = [
                 replace(c, last_assigned_at=at) if c.agent_id == agent_id else c

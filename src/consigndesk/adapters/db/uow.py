@@ -42,9 +42,9 @@ class SqlUnitOfWork:
         self.session = self._session_factory()
         session = self.session
         self.ids = IdAllocator(session)
-        self.routing = RoutingRepository(session, self._queue_lengths)
-        self.tickets = repositories.TicketRepository(session, self.ids, track=self.routing.track)
         self.customers = repositories.CustomerRepository(session, self.ids)
+        self.routing = RoutingRepository(session, self._queue_lengths, self.customers.is_vip)
+        self.tickets = repositories.TicketRepository(session, self.ids, track=self.routing.track)
         self.agents = repositories.AgentRepository(session)
         self.groups = repositories.GroupRepository(session)
         self.orders = repositories.OrderRepository(session)
@@ -105,6 +105,7 @@ class SqlUnitOfWork:
             self._on_commit()
 
     def _write_and_commit(self, events: list[Event], pipeline: Pipeline) -> None:
+        self.routing.write()
         self.idempotency.write()
         self.attachments.write()
         self._write(events)
