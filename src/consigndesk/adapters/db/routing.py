@@ -11,12 +11,24 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeGuard
 
-from sqlalchemy import BigInteger, Integer, and_, any_, bindparam, func, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Select,
+    and_,
+    any_,
+    bindparam,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from consigndesk.adapters.db import tables as t
 from consigndesk.domain.events import utcnow
+from consigndesk.domain.people import Agent
 from consigndesk.domain.routing import (
     LOAD_STATUSES,
     QUEUE_STATUSES,
@@ -137,12 +149,6 @@ class QueueLengths:
 
 
 # Read with every group of new tickets: built once (building them cost about as much as running).
-# Agents' loads come from the small partial index of held tickets.
-_LOADS = (
-    select(t.tickets.c.assignee_id, func.count())
-    .where(t.HELD_TICKET)
-    .group_by(t.tickets.c.assignee_id)
-)
 _WAITING = (
     select(
         t.tickets.c.id,
@@ -162,8 +168,21 @@ _SET_LAST_ASSIGNED = (
     .values(last_assigned_at=bindparam("at"))
 )
 _IN_HOUSE_ONLY_GROUPS = select(t.groups.c.key).where(t.groups.c.in_house_only)
-_ACTIVE_AGENTS = (
-    select(
+
+
+def _agents_and_loads(leaving_out: Collection[int] = ()) -> Select[Any]:
+    """Every agent with their load (the tickets they hold but those `leaving_out`), counted
+    along the small partial index of held tickets."""
+    held = t.HELD_TICKET
+    if leaving_out:
+        held = and_(held, t.tickets.c.id.not_in(sorted(leaving_out)))
+    load = (
+        select(func.count())
+        .where(held, t.tickets.c.assignee_id == t.agents.c.id)
+        .correlate(t.agents)
+        .scalar_subquery()
+    )
+    return select(
         t.agents.c.id,
         t.agents.c.groups,
         t.agents.c.capacity,
@@ -172,10 +191,25 @@ _ACTIVE_AGENTS = (
         t.agents.c.team,
         t.agents.c.vip,
         t.agents.c.last_assigned_at,
+        load.label("load"),
+    ).order_by(t.agents.c.id)
+
+
+def _candidate(agent: Any) -> Candidate:
+    """From a row of `_agents_and_loads` or an `Agent` (the same names)."""
+    return Candidate(
+        agent_id=int(agent.id),
+        groups=frozenset(agent.groups or []),
+        capacity=int(agent.capacity),
+        online=bool(agent.online),
+        active=bool(agent.active),
+        outsourced=agent.team == "outsourced",
+        vip=bool(agent.vip),
+        last_assigned_at=agent.last_assigned_at,
     )
-    .where(t.agents.c.active)
-    .order_by(t.agents.c.id)
-)
+
+
+_AGENTS_AND_LOADS = _agents_and_loads()
 
 
 def _as_waiting(row: Any) -> Waiting:
@@ -213,7 +247,7 @@ class RoutingRepository:
         self._postgres = session.get_bind().dialect.name == "postgresql"
         self._lengths = queue_lengths or QueueLengths(max_age=0)  # alone: read every time
         self._opened_at = utcnow()
-        self._agents: list[Candidate] | None = None  # loads are filled in from `_loads`
+        self._agents: list[Candidate] | None = None  # read with their loads, kept in `_loads`
         self._in_house: set[str] | None = None
         self._loads: Counter[int] = Counter()  # tickets held, per agent
         self._queues: Queues = {}
@@ -252,12 +286,14 @@ class RoutingRepository:
 
     def _counts(self) -> tuple[Counter[int], Queues]:
         if not self._counts_read:
-            query = _LOADS
-            if self._tracked:
-                query = query.where(t.tickets.c.id.not_in(list(self._tracked)))
-            with self.session.no_autoflush:  # this unit of work's own are counted from memory
-                for agent_id, n in self.session.execute(query):
-                    self._loads[int(agent_id)] += int(n)
+            query = _agents_and_loads(self._tracked) if self._tracked else _AGENTS_AND_LOADS
+            with self.session.no_autoflush:  # this unit of work's own tickets: from memory
+                rows = list(self.session.execute(query))
+            # and so are the agents it changed (one coming online, say)
+            here = {a.id: a for a in self.session.identity_map.values() if isinstance(a, Agent)}
+            agents = [here.get(r.id, r) for r in rows]
+            self._agents = [_candidate(a) for a in agents if a.active]
+            self._loads.update({int(r.id): int(r.load) for r in rows})
             self._queues = self._lengths.current(self.session)
             # the queue lengths hold tracked stored tickets as loaded; the loads leave them out
             self._applied = {
@@ -290,21 +326,8 @@ class RoutingRepository:
 
     def candidates(self, agent_id: int | None = None) -> list[Candidate]:
         """Active agents with their current load (one agent if `agent_id` is given)."""
-        if self._agents is None:
-            self._agents = [
-                Candidate(
-                    agent_id=int(r.id),
-                    groups=frozenset(r.groups or []),
-                    capacity=int(r.capacity),
-                    online=bool(r.online),
-                    active=bool(r.active),
-                    outsourced=r.team == "outsourced",
-                    vip=bool(r.vip),
-                    last_assigned_at=r.last_assigned_at,
-                )
-                for r in self.session.execute(_ACTIVE_AGENTS)
-            ]
         loads = self._counts()[0]
+        assert self._agents is not None  # read with the loads
         return [
             replace(c, load=loads[c.agent_id])
             for c in self._agents
