@@ -24,7 +24,7 @@ from consigndesk.services import admin
 from consigndesk.services.routing import next_ticket, set_agent_online
 from tests.bus.conftest import wait_until
 from tests.conftest import someone_waits_on_a_lock
-from tests.statements import index_plan
+from tests.statements import index_plan, statements
 
 SYSTEM = Actor(type="system", name="test")
 
@@ -438,3 +438,30 @@ def test_agents_loads_are_counted_from_the_held_tickets_index(core: App) -> None
         plan = index_plan(core.database.engine, session, routing.candidates, "count(*)")
         assert "ix_tickets_held" in plan
         assert {c.agent_id: c.load for c in RoutingRepository(session).candidates()} == {li: 1}
+
+
+def test_the_stored_queue_is_read_once_for_every_group_an_available_agent_works_in(
+    core: App,
+) -> None:
+    """Routing a group of new tickets asks for each ticket's group in turn: the first read
+    brings the waiting tickets of every group routing may plan over in this unit of work."""
+    li = agent(core, "li@x.cn", ["general", "logistics"], online=False)
+    general = receive(core, "c1")
+    logistics = receive(core, "c2")
+    move(core, logistics, group="logistics")
+    with core.uow() as uow, statements(core.database.engine) as seen:
+        uow.agents.get(li).online = True  # as this unit of work sees it: available
+        assert [w.ticket_id for w in uow.routing.waiting({"general"})] == [general]
+        assert [w.ticket_id for w in uow.routing.waiting({"logistics"})] == [logistics]
+        reads = seen['select tickets.id, tickets."group",']
+        assert [w.ticket_id for w in uow.routing.waiting()] == [general, logistics]
+    assert reads == 1
+    assert seen['select tickets.id, tickets."group",'] == 2  # all groups: read once more
+
+
+def test_an_eta_refresh_reads_the_tickets_just_assigned_at_once(core: App) -> None:
+    agent(core, "li@x.cn", ["general"])
+    assigned = [receive(core, f"c{n}") for n in range(3)]
+    with core.uow() as uow, statements(core.database.engine) as seen:
+        core.tickets.router.refresh_etas(uow, {"general"}, assigned=assigned)
+    assert seen["select tickets.id, tickets.customer_id,"] == 1

@@ -213,6 +213,7 @@ class Routing:
         candidates = store.candidates()
         in_house = store.in_house_only_groups()
         waiting = store.waiting(groups, head=head, start=start)
+        uow.tickets.prefetch(assigned)  # one read for all of them
         just_assigned: list[Ticket] = [uow.tickets.get(i) for i in assigned]
         loads = {
             group: self._group_load(store, group, candidates, group in in_house, now)

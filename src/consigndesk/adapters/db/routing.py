@@ -162,6 +162,7 @@ _WAITING = (
     .join(t.customers, t.customers.c.id == t.tickets.c.customer_id)
     .where(t.WAITING_TICKET)
 )
+_WAITING_IN_GROUPS = _WAITING.where(t.tickets.c.group.in_(bindparam("groups", expanding=True)))
 _SET_LAST_ASSIGNED = (
     update(t.agents)
     .where(t.agents.c.id == bindparam("agent"))
@@ -255,7 +256,8 @@ class RoutingRepository:
         self._tracked: dict[int, Ticket] = {}
         self._loaded: dict[int, Contribution | None] = {}  # as stored (None: added here)
         self._applied: dict[int, Contribution | None] = {}  # what each is counted as now
-        self._stored_waiting: dict[frozenset[str] | None, list[Waiting]] = {}  # as first read
+        self._stored_waiting: dict[str, list[Waiting]] = {}  # by group, as first read
+        self._every_group_read = False
         self._assigned_at: dict[int, datetime] = {}  # agents' `last_assigned_at`, written at commit
 
     def track(self, ticket: Ticket, *, stored: bool) -> None:
@@ -368,11 +370,14 @@ class RoutingRepository:
         return sorted(map(_as_waiting, rows), key=lambda w: w.ticket_id)
 
     def _waiting_now(self, groups: frozenset[str] | None) -> list[Waiting]:
-        if groups not in self._stored_waiting:
-            query = _WAITING if groups is None else _WAITING.where(t.tickets.c.group.in_(groups))
-            with self.session.no_autoflush:  # this unit of work's own come from memory
-                self._stored_waiting[groups] = [_as_waiting(r) for r in self.session.execute(query)]
-        stored = [w for w in self._stored_waiting[groups] if w.ticket_id not in self._tracked]
+        self._read_stored_waiting(groups)
+        stored = [
+            w
+            for group, queue in self._stored_waiting.items()
+            if groups is None or group in groups
+            for w in queue
+            if w.ticket_id not in self._tracked
+        ]
         mine = [
             Waiting(
                 ticket_id=ticket.stored_id,
@@ -387,6 +392,30 @@ class RoutingRepository:
             if _queued(_contribution(ticket)) and (groups is None or ticket.group in groups)
         ]
         return sorted(stored + mine, key=lambda w: w.ticket_id)
+
+    def _read_stored_waiting(self, groups: frozenset[str] | None) -> None:
+        """The stored waiting tickets of `groups` (None: all), and in the same read those of
+        every group an available agent works in, which routing may plan over next."""
+        if self._every_group_read:
+            return
+        if groups is None:
+            query, wanted = _WAITING, None
+        else:
+            missing = groups - self._stored_waiting.keys()
+            if not missing:
+                return
+            likely = {g for c in self.candidates() if c.available for g in c.groups}
+            wanted = sorted(missing | (likely - self._stored_waiting.keys()))
+            query = _WAITING_IN_GROUPS
+        with self.session.no_autoflush:  # this unit of work's own come from memory
+            rows = self.session.execute(query, {"groups": wanted} if wanted else {})
+        if wanted is None:
+            self._stored_waiting, self._every_group_read = {}, True
+        else:
+            self._stored_waiting.update({g: [] for g in wanted})
+        for row in rows:
+            waiting = _as_waiting(row)
+            self._stored_waiting.setdefault(waiting.group, []).append(waiting)
 
     def held_by(self, agent_id: int) -> list[Held]:
         rows = self.session.execute(
