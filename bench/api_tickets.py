@@ -353,6 +353,44 @@ def create_row(
     )
 
 
+_INTAKE_METRICS = {
+    "consigndesk_intake_group_messages_count": "groups",
+    "consigndesk_intake_group_messages_sum": "messages",
+    "consigndesk_intake_group_seconds_sum": "wall",
+    "consigndesk_intake_writer_cpu_seconds_total": "cpu",
+}
+
+
+def intake_totals(base_url: str) -> dict[str, float]:
+    """The intake writers' group-commit totals, summed over the server's processes (empty when
+    the version served has none)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = httpx.get(f"{base_url}/metrics", timeout=30).text
+    return {
+        _INTAKE_METRICS[s.name]: s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name in _INTAKE_METRICS
+    }
+
+
+def intake_line(before: dict[str, float], after: dict[str, float]) -> str:
+    """How the writers spent a create level: their groups, and how much of a group's time was
+    the writer's own CPU (the rest it waited: for the database, or for the GIL)."""
+    if len(before) < len(_INTAKE_METRICS) or len(after) < len(_INTAKE_METRICS):
+        return "intake: this version exposes no group metrics"
+    change = {name: after[name] - before[name] for name in after}
+    groups = change["groups"]
+    if not groups or not change["wall"]:
+        return "intake: no groups"
+    return (
+        f"intake: {groups:.0f} groups of {change['messages'] / groups:.1f} messages, "
+        f"{1000 * change['wall'] / groups:.1f} ms each, "
+        f"{100 * change['cpu'] / change['wall']:.0f} % of it the writer's CPU"
+    )
+
+
 def stalls(row: Row, window: float = 0.1) -> str:
     """Where a create level's p99 comes from: the 100-ms windows (by send time) holding the
     slowest 1 % of requests. A few regularly spaced windows point at something periodic in the
@@ -761,7 +799,9 @@ def run_database(opts: Options, db: str, notes: list[str]) -> list[Row]:
             batch = make_tickets(f"{tag}c{c}", opts.tickets, opts.seed)
             procs = opts.client_procs if c > 1 else 1
             load = os.getloadavg()[0]
+            intake_before = intake_totals(server.base_url)
             results, server_cpu, db_cpu = create_batch(server, batch, c, procs, opts.max_seconds)
+            intake = intake_line(intake_before, intake_totals(server.base_url))
             row = create_row(db, "create", c, results, server_cpu, db_cpu)
             row.load = load
             created += row.ok
@@ -774,6 +814,7 @@ def run_database(opts: Options, db: str, notes: list[str]) -> list[Row]:
                 )
             rows.append(row)
             print_rows([row], header=False)
+            print(f"  {intake}")
             if c > 1:
                 print(f"  {stalls(row)}")
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from tests.api.conftest import Api
 from tests.api.test_tickets_api import assert_error, push
 from tests.conftest import PLATFORM_SECRET
@@ -102,3 +104,37 @@ def test_health_metrics_and_openapi(api: Api) -> None:
             for method, op in ops.items():
                 assert "401" in op["responses"] or "422" in op["responses"], (path, method)
     json.dumps(schema)
+
+
+def intake_totals(api: Api) -> dict[str, float]:
+    """The intake's group-commit metrics as /metrics shows them (this process, all tests)."""
+    wanted = {
+        "consigndesk_intake_group_messages_count": "groups",
+        "consigndesk_intake_group_messages_sum": "messages",
+        "consigndesk_intake_group_seconds_sum": "wall",
+        "consigndesk_intake_writer_cpu_seconds_total": "cpu",
+    }
+    families = text_string_to_metric_families(api.client.get("/metrics").text)
+    found = {wanted[s.name]: s.value for f in families for s in f.samples if s.name in wanted}
+    assert len(found) == len(wanted)
+    return found
+
+
+def test_metrics_show_the_intakes_group_commits(api: Api) -> None:
+    """Each group the writer commits counts once, with its messages, its time and its CPU."""
+    before = intake_totals(api)
+    for n in range(3):
+        created = api.client.post(
+            "/api/v1/tickets",
+            headers=api.integration,
+            json={
+                "customer": {"external_id": f"g{n}", "role": "buyer"},
+                "channel": "api",
+                "body": "我的快递呢",
+            },
+        )
+        assert created.status_code == 201
+    after = intake_totals(api)
+    change = {name: after[name] - before[name] for name in after}
+    assert change["messages"] == 3 and 1 <= change["groups"] <= 3
+    assert change["wall"] > 0 and change["cpu"] > 0

@@ -44,6 +44,7 @@ def create_app(core: App, *, run_relay: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.core = core
+    core.intake.observer = metrics.observe_intake_group
     install_error_handlers(app)
     app.add_middleware(metrics.Measure)
     app.add_middleware(

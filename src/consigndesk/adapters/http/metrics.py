@@ -1,4 +1,5 @@
-"""Prometheus metrics: request counts and latencies, tickets created, platform events applied.
+"""Prometheus metrics: request counts and latencies, tickets created, platform events applied,
+and the intake's group commits (how many messages each took, its time and the writer's CPU).
 
 With several server processes, each writes its values to files in `PROMETHEUS_MULTIPROC_DIR`
 and a scrape of any of them adds up all of them (prometheus_client's multiprocess mode)."""
@@ -38,6 +39,28 @@ TICKETS_CREATED = Counter("consigndesk_tickets_created_total", "Tickets created"
 EVENTS_APPLIED = Counter(
     "consigndesk_platform_events_applied_total", "Platform events applied", ["type", "result"]
 )
+
+INTAKE_GROUP_MESSAGES = Histogram(
+    "consigndesk_intake_group_messages",
+    "Messages committed together by the intake writer",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+)
+INTAKE_GROUP_SECONDS = Histogram(
+    "consigndesk_intake_group_seconds",
+    "Wall time of one intake group, from its start to its callers being answered",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+INTAKE_WRITER_CPU = Counter(
+    "consigndesk_intake_writer_cpu_seconds", "CPU time of the intake writer thread"
+)
+
+
+def observe_intake_group(messages: int, seconds: float, cpu_seconds: float) -> None:
+    """An `Intake.observer`: where its wall time exceeds its CPU, the writer waited (for the
+    database, or for the GIL)."""
+    INTAKE_GROUP_MESSAGES.observe(messages)
+    INTAKE_GROUP_SECONDS.observe(seconds)
+    INTAKE_WRITER_CPU.inc(cpu_seconds)
 
 
 class Measure:
