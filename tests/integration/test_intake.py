@@ -33,6 +33,17 @@ def message(customer: str, body: str = "我的快递到哪了？", **kw) -> Rece
     )
 
 
+def delivered_again(ticket_id: int, external_id: str) -> Message:
+    """A mail already stored, as a second process would add it again."""
+    return Message(
+        ticket_id=ticket_id,
+        author_type="customer",
+        channel="email",
+        body="the same mail, delivered twice",
+        external_id=external_id,
+    )
+
+
 def count(core: App, table) -> int:
     with core.database.read_sessions() as session:
         return session.execute(select(func.count()).select_from(table)).scalar_one()
@@ -229,15 +240,7 @@ def test_the_database_stores_a_channel_message_id_once(core: App) -> None:
     intake's retry then finds the stored message) instead of storing it twice."""
     first = core.tickets.receive_customer_message(core.uow(), message("b1", external_id="<x@m>"))
     with core.uow() as uow, pytest.raises(IntegrityError):
-        uow.tickets.add_message(
-            Message(
-                ticket_id=first.ticket_id,
-                author_type="customer",
-                channel="email",
-                body="the same mail, delivered twice",
-                external_id="<x@m>",
-            )
-        )
+        uow.tickets.add_message(delivered_again(first.ticket_id, "<x@m>"))
         uow.commit()
     again = core.intake.receive(message("b1", external_id="<x@m>"))
     assert again.duplicate and again.ticket_id == first.ticket_id

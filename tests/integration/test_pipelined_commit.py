@@ -10,30 +10,16 @@ from contextlib import contextmanager
 import psycopg
 import pytest
 from psycopg import pq
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import IntegrityError
 
 from consigndesk.adapters.db import tables
 from consigndesk.bootstrap import App
-from consigndesk.domain.commands import CustomerData, ReceiveCustomerMessage
 from consigndesk.domain.errors import StaleVersion
 from consigndesk.domain.events import Actor
 from consigndesk.domain.people import Customer
 from consigndesk.domain.tickets import Message, Ticket
-
-
-def message(customer: str, **kw) -> ReceiveCustomerMessage:
-    return ReceiveCustomerMessage(
-        customer=CustomerData(external_id=customer, role="buyer"),
-        channel="api",
-        body="我的快递到哪了？",
-        **kw,
-    )
-
-
-def count(core: App, table) -> int:
-    with core.database.read_sessions() as session:
-        return session.execute(select(func.count()).select_from(table)).scalar_one()
+from tests.integration.test_intake import count, delivered_again, message
 
 
 @contextmanager
@@ -106,15 +92,7 @@ def test_a_write_that_fails_in_the_pipeline_stores_nothing_and_leaves_the_connec
         uow.tickets.add_message(
             Message(ticket_id=ticket.stored_id, author_type="customer", channel="email", body="b")
         )
-        uow.tickets.add_message(
-            Message(
-                ticket_id=first.ticket_id,
-                author_type="customer",
-                channel="email",
-                body="the same mail, delivered twice",
-                external_id="<x@mail>",
-            )
-        )
+        uow.tickets.add_message(delivered_again(first.ticket_id, "<x@mail>"))
         driver = uow.session.connection().connection.driver_connection
         with pytest.raises(IntegrityError):
             uow.commit()
