@@ -253,19 +253,23 @@ def test_a_group_reads_the_latest_open_order_of_each_customer_at_once(core: App)
         order_created("JS20261120000002", buyer="b2", seller="b1", minutes=10),  # b1 sells it
         order_created("JS20261120000003", buyer="b2", seller="s1", minutes=20),
         event("c3", "order.cancelled", 30, order_ref="JS20261120000003", reason="changed mind"),
+        order_created("JS20261120000004", buyer="s2", seller="s9", minutes=40),
     ]
     for e in events:
         apply_platform_event(core.uow(), e)
-    received = core.tickets.receive_customer_messages(
-        core.uow(), [message(c, "where is my order?") for c in ("b1", "b2", "s1", "nobody")]
-    )
+    asking = [message(c, "where is my order?") for c in ("b1", "b2", "s1", "nobody")]
+    naming = message("s2", "JS20261120000004 还没发货")  # named in the text: its view is read
+    with statements(core.database.engine) as seen:
+        received = core.tickets.receive_customer_messages(core.uow(), [*asking, naming])
     assert [r.ticket.order_ref for r in received] == [
         "JS20261120000002",  # newer than the one b1 bought
         "JS20261120000002",  # JS…0003 was cancelled
         "JS20261120000001",
         None,
+        "JS20261120000004",
     ]
-    assert [r.ticket.order_link for r in received] == ["recent_open"] * 3 + ["none"]
+    assert [r.ticket.order_link for r in received] == ["recent_open"] * 3 + ["none", "text"]
+    assert sum(n for s, n in seen.items() if "orders" in s or s.startswith("select cast")) == 1
 
 
 def test_loads_and_queues_follow_tickets_changed_in_the_same_transaction(core: App) -> None:

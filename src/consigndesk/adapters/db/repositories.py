@@ -9,11 +9,15 @@ from typing import Any, Protocol
 
 from sqlalchemy import (
     BindParameter,
+    CompoundSelect,
     Select,
+    String,
     Table,
     and_,
     bindparam,
+    cast,
     func,
+    null,
     select,
     union_all,
     update,
@@ -169,11 +173,6 @@ def _customers_by_external_id() -> Select[Customer]:
     return select(Customer).where(
         tables.customers.c.external_id.in_(bindparam("wanted", expanding=True))
     )
-
-
-_ORDER_VIEWS = select(tables.orders.c.order_ref, tables.orders.c.view).where(
-    tables.orders.c.order_ref.in_(bindparam("wanted", expanding=True))
-)
 
 
 class CustomerRepository:
@@ -341,31 +340,32 @@ class OrderRepository:
 
     def prefetch(self, refs: Collection[str] = (), open_for: Collection[str] = ()) -> None:
         """Read the views of `refs` and the latest open order of each of `open_for` (customers'
-        external ids) in one query each, for a group of messages."""
+        external ids) with its view, for a group of messages, in one query."""
         wanted = sorted({r for r in refs if r not in self._views})
-        if wanted:
-            rows = self.session.execute(_ORDER_VIEWS, {"wanted": wanted})
-            self._views.update(dict.fromkeys(wanted))
-            self._views.update({r[0]: r[1] for r in rows})
         customers = sorted({c for c in open_for if c not in self._latest_open})
-        if customers:
-            self._latest_open.update(dict.fromkeys(customers))
-            self._latest_open.update(self._latest_open_orders(customers))
+        if not wanted and not customers:
+            return
+        rows = self.session.execute(
+            _VIEWS_AND_LATEST_OPEN, {"wanted": wanted, "customers": customers}
+        )
+        self._views.update(dict.fromkeys(wanted))
+        self._latest_open.update(dict.fromkeys(customers))
+        for party, order_ref, view in rows:
+            self._views[order_ref] = view
+            if party is not None:
+                self._latest_open[party] = order_ref
 
-    def _latest_open_orders(self, customers: list[str]) -> dict[str, str]:
-        rows = self.session.execute(_LATEST_OPEN_ORDERS, {"customers": customers})
-        return {r[0]: r[1] for r in rows}
 
-
-def _latest_open_orders_statement() -> Select[str, str]:
-    """Each customer's newest open order, as buyer or seller (`customers`: an expanding list).
-    Built once: constructing it cost more than running it."""
+def _views_and_latest_open_statement() -> CompoundSelect[str | None, str, Any]:
+    """Rows (None, order_ref, view) for the orders `wanted`, and (party, order_ref, view) for
+    each of `customers`' newest open order, as buyer or seller (both expanding lists). Built
+    once: constructing it cost more than running it."""
     o = tables.orders.c
     customers: BindParameter[str] = bindparam("customers", expanding=True)
     open_ = o.status.not_in(CLOSED_ORDER_STATUSES)
     sides = union_all(
         *(
-            select(party.label("party"), o.order_ref, o.created_at, o.updated_at).where(
+            select(party.label("party"), o.order_ref, o.view, o.created_at, o.updated_at).where(
                 party.in_(customers), open_
             )
             for party in (o.buyer_ref, o.seller_ref)
@@ -374,6 +374,7 @@ def _latest_open_orders_statement() -> Select[str, str]:
     ranked = select(
         sides.c.party,
         sides.c.order_ref,
+        sides.c.view,
         func.row_number()
         .over(
             partition_by=sides.c.party,
@@ -381,10 +382,14 @@ def _latest_open_orders_statement() -> Select[str, str]:
         )
         .label("rank"),
     ).subquery()
-    return select(ranked.c.party, ranked.c.order_ref).where(ranked.c.rank == 1)
+    views = select(cast(null(), String).label("party"), o.order_ref, o.view.label("view")).where(
+        o.order_ref.in_(bindparam("wanted", expanding=True))
+    )
+    latest = select(ranked.c.party, ranked.c.order_ref, ranked.c.view).where(ranked.c.rank == 1)
+    return union_all(views, latest)
 
 
-_LATEST_OPEN_ORDERS = _latest_open_orders_statement()
+_VIEWS_AND_LATEST_OPEN = _views_and_latest_open_statement()
 
 
 class IdempotencyRepository:
